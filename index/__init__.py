@@ -1,0 +1,1 @@
+"""Sanad's index: documents → chunks → embeddings → stores → retrieval. Imports nothing from ``qa``."""

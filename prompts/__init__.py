@@ -1,0 +1,1 @@
+"""Prompt templates, as files. This package holds data only and imports nothing."""

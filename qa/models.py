@@ -1,0 +1,65 @@
+"""The answer Sanad returns, and the shape it asks a language model for."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Status = Literal["answered", "insufficient_evidence"]
+
+
+class Citation(BaseModel):
+    """A verified quote: ``article.text[start:end] == quote``."""
+
+    n: int = Field(description="Reference number, as in the answer's [n] markers.")
+    article_id: str
+    title: str = ""
+    chunk_id: str
+    start: int = Field(description="Character offset of the quote in the ARTICLE text.")
+    end: int
+    quote: str
+
+
+class Claim(BaseModel):
+    text: str
+    citations: list[int] = Field(default_factory=list, description="Reference numbers (Citation.n).")
+
+
+class Usage(BaseModel):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+
+
+class Answer(BaseModel):
+    question: str
+    answer: str = Field(description="Answer text with [n] reference markers.")
+    status: Status
+    claims: list[Claim] = Field(default_factory=list)
+    citations: list[Citation] = Field(default_factory=list)
+    unsupported_claims: int = Field(default=0, description="Claims dropped because no citation verified.")
+    language: str = "ar"
+    mode: Literal["llm", "extractive"] = "extractive"
+    model: str = ""
+    timings: dict[str, float] = Field(default_factory=dict, description="Seconds per stage.")
+    usage: Usage | None = None
+
+
+# --- what the language model is asked to return (json_schema response format) -------------
+
+
+class DraftCitation(BaseModel):
+    passage: int = Field(description="Number of the passage the quote is copied from.")
+    quote: str = Field(description="A short verbatim quote from that passage.")
+
+
+class DraftClaim(BaseModel):
+    text: str = Field(description="One statement of the answer, in the question's language.")
+    citations: list[DraftCitation]
+
+
+class DraftAnswer(BaseModel):
+    status: Status
+    answer: str = Field(description="The whole answer, in the question's language, without markers.")
+    claims: list[DraftClaim] = Field(default_factory=list)
