@@ -1,0 +1,186 @@
+"""Ingest orchestration: articles → chunks → embeddings → store (and the lexical index beside it).
+
+Incremental: an article whose content hash is already in the store is skipped; a changed
+article has its chunks replaced. The store writes the article record last, so a run that
+dies part-way leaves nothing that looks finished: the next run redoes that article.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from .chunking import chunk_article
+from .documents import Article, Chunk, Passage
+from .embeddings import Embedder, embed_in_batches
+from .errors import InputError
+from .readers import read_paths
+from .store import ChunkStore
+
+Outcome = Literal["added", "updated", "unchanged", "skipped"]
+
+
+class LexicalSink(Protocol):
+    """What the indexer needs of a lexical index (see ``index.lexical``)."""
+
+    def upsert(self, passages: Sequence[Passage]) -> None: ...
+
+    def delete_article(self, article_id: str) -> None: ...
+
+
+@dataclass
+class Skipped:
+    path: str
+    line: int | None
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "line": self.line, "reason": self.reason}
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    chunks: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.skipped
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "added": len(self.added),
+            "updated": len(self.updated),
+            "unchanged": len(self.unchanged),
+            "skipped": [s.as_dict() for s in self.skipped],
+            "chunks": self.chunks,
+            "seconds": round(self.seconds, 3),
+            "article_ids": {"added": self.added, "updated": self.updated},
+        }
+
+
+# progress(stage, done, total): stage is "read" or "embed"
+Progress = Callable[[str, int, int], None]
+
+
+def chunk_passages(article: Article, chunks: Sequence[Chunk]) -> list[Passage]:
+    return [
+        Passage(
+            chunk_id=c.id,
+            article_id=article.id,
+            title=article.title,
+            date=article.date,
+            source=article.source,
+            url=article.url,
+            index=c.index,
+            start=c.start,
+            end=c.end,
+            text=c.text,
+            sentences=c.sentences,
+        )
+        for c in chunks
+    ]
+
+
+class Indexer:
+    def __init__(
+        self,
+        embedder: Embedder,
+        store: ChunkStore,
+        *,
+        lexical: LexicalSink | None = None,
+        chunk_tokens: int = 200,
+        batch_size: int = 32,
+        count_tokens: Callable[[str], int] | None = None,
+    ) -> None:
+        self.embedder = embedder
+        self.store = store
+        self.lexical = lexical
+        self.chunk_tokens = chunk_tokens
+        self.batch_size = batch_size
+        self.count_tokens = count_tokens
+
+    def ingest_paths(
+        self,
+        paths: Sequence[str | Path],
+        *,
+        max_bytes: int = 20_000_000,
+        max_article_chars: int = 500_000,
+        progress: Progress | None = None,
+    ) -> IngestReport:
+        items = read_paths(paths, max_bytes=max_bytes, max_article_chars=max_article_chars)
+        return self.ingest(items, progress=progress)
+
+    def ingest(self, items: Iterable[Article | InputError], *, progress: Progress | None = None) -> IngestReport:
+        started = time.perf_counter()
+        report = IngestReport()
+        known = self.store.article_hashes()
+        todo: list[tuple[Article, Outcome]] = []
+        seen_text: dict[str, str] = {}
+        seen_ids: set[str] = set()
+        for n, item in enumerate(items, 1):
+            if progress:
+                progress("read", n, 0)
+            if isinstance(item, InputError):
+                report.skipped.append(Skipped(item.data.get("path") or "", item.data.get("line"), item.data["reason"]))
+                continue
+            if item.id in seen_ids:
+                report.skipped.append(Skipped(item.path, None, f"duplicate article id {item.id!r} in this run"))
+                continue
+            seen_ids.add(item.id)
+            text_key = " ".join(item.text.split())
+            if text_key in seen_text:
+                report.skipped.append(
+                    Skipped(item.path or item.id, None, f"same text as article {seen_text[text_key]!r} in this run")
+                )
+                continue
+            seen_text[text_key] = item.id
+            old = known.get(item.id)
+            if old == item.content_hash:
+                report.unchanged.append(item.id)
+                continue
+            todo.append((item, "added" if old is None else "updated"))
+        self._index(todo, report, progress)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _index(self, todo: list[tuple[Article, Outcome]], report: IngestReport, progress: Progress | None) -> None:
+        chunked = [
+            (article, outcome, chunk_article(article, max_tokens=self.chunk_tokens, count_tokens=self.count_tokens))
+            for article, outcome in todo
+        ]
+        total = sum(len(chunks) for _, _, chunks in chunked)
+        done = 0
+        if progress:
+            progress("embed", 0, total)
+        for article, outcome, chunks in chunked:
+            if not chunks:
+                report.skipped.append(Skipped(article.path or article.id, None, "no text to index"))
+                continue
+
+            def tick(n: int) -> None:
+                nonlocal done
+                done += n
+                if progress:
+                    progress("embed", done, total)
+
+            vectors = embed_in_batches(self.embedder, [c.text for c in chunks], "passage", self.batch_size, tick)
+            self.store.upsert_article(article, chunks, vectors)
+            if self.lexical is not None:
+                self.lexical.delete_article(article.id)
+                self.lexical.upsert(chunk_passages(article, chunks))
+            (report.added if outcome == "added" else report.updated).append(article.id)
+            report.chunks += len(chunks)
+
+    def forget(self, article_id: str) -> int:
+        removed = self.store.delete_article(article_id)
+        if self.lexical is not None:
+            self.lexical.delete_article(article_id)
+        return removed

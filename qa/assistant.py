@@ -1,0 +1,131 @@
+"""The front door: ``Assistant`` ties settings, index, retrieval and answering together.
+
+    from qa import Assistant
+    a = Assistant()
+    a.ingest(["articles/"])
+    answer = a.ask("من ترأس الوفد السوري؟")
+
+Collaborators (embedder, store, retriever, chat model) can be passed in; settings supply
+the defaults. Nothing heavy is loaded until it is first needed.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from index.documents import Article, ArticleInfo, Filters, Passage
+from index.embeddings import Embedder, make_embedder
+from index.errors import RequestError
+from index.indexer import Indexer, IngestReport, Progress
+from index.readers import articles_from_records
+from index.retrieval import DenseRetriever, Retriever
+from index.store import ChunkStore
+
+from .extractive import ExtractiveAnswerer
+from .llm import ChatModel, from_settings
+from .llm_answerer import LLMAnswerer
+from .models import Answer
+from .settings import Settings
+
+
+class Assistant:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        embedder: Embedder | None = None,
+        store: ChunkStore | None = None,
+        retriever: Retriever | None = None,
+        chat_model: ChatModel | None = None,
+    ) -> None:
+        self.settings = settings or Settings()
+        self._embedder = embedder
+        self._store = store
+        self._retriever = retriever
+        self._chat_model = chat_model
+        self._write_lock = threading.RLock()
+
+    # --- collaborators, built lazily from settings --------------------------------------
+
+    @property
+    def home(self) -> Path:
+        return Path(self.settings.home)
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        return self._embedder or make_embedder(self.settings.embedder)
+
+    @cached_property
+    def store(self) -> ChunkStore:
+        if self._store is not None:
+            return self._store
+        chroma = self.settings.chroma
+        path = None if chroma.url else self.home / "chroma"
+        return ChunkStore(self.embedder, path=path, url=chroma.url, collection=chroma.collection)
+
+    @cached_property
+    def retriever(self) -> Retriever:
+        return self._retriever or DenseRetriever(self.embedder, self.store)
+
+    @cached_property
+    def indexer(self) -> Indexer:
+        ing = self.settings.ingest
+        return Indexer(self.embedder, self.store, chunk_tokens=ing.chunk_tokens, batch_size=ing.batch_size)
+
+    @cached_property
+    def chat_model(self) -> ChatModel | None:
+        return self._chat_model or from_settings(self.settings.llm)
+
+    # --- the job ------------------------------------------------------------------------
+
+    def ingest(self, paths: Sequence[str | Path], *, progress: Progress | None = None) -> IngestReport:
+        ing = self.settings.ingest
+        with self._write_lock:
+            return self.indexer.ingest_paths(
+                paths, max_bytes=ing.max_bytes, max_article_chars=ing.max_article_chars, progress=progress
+            )
+
+    def ingest_records(self, records: Iterable[Mapping[str, Any]], *, origin: str = "api") -> IngestReport:
+        items = articles_from_records([dict(r) for r in records], origin=origin)
+        with self._write_lock:
+            return self.indexer.ingest(items)
+
+    def search(self, query: str, *, k: int | None = None, filters: Filters | None = None) -> list[Passage]:
+        return self.retriever.retrieve(query, k or self.settings.retrieval.k, filters)
+
+    def ask(self, question: str, *, k: int | None = None, filters: Filters | None = None) -> Answer:
+        question = question.strip()
+        if not question:
+            raise RequestError("the question is empty")
+        if len(question) > self.settings.server.max_question_chars:
+            raise RequestError(
+                f"the question is {len(question)} characters long; the limit is "
+                f"{self.settings.server.max_question_chars}"
+            )
+        t0 = time.perf_counter()
+        passages = self.search(question, k=k, filters=filters)
+        t1 = time.perf_counter()
+        answer = self.answer(question, passages)
+        answer.timings = {"retrieve": t1 - t0, **answer.timings, "total": time.perf_counter() - t0}
+        return answer
+
+    def answer(self, question: str, passages: list[Passage]) -> Answer:
+        """Answer from given passages (LLM when configured, else extractive)."""
+        if self.chat_model is not None:
+            return LLMAnswerer(self.chat_model).answer(question, passages)
+        return ExtractiveAnswerer(self.embedder).answer(question, passages)
+
+    def articles(self) -> list[ArticleInfo]:
+        return self.store.list_articles()
+
+    def article(self, article_id: str) -> Article:
+        return self.store.get_article(article_id)
+
+    def forget(self, article_id: str) -> int:
+        with self._write_lock:
+            return self.indexer.forget(article_id)

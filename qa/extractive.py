@@ -1,0 +1,187 @@
+"""The answerer that needs no language model: it quotes the best-supported sentences.
+
+Every candidate sentence of the retrieved passages is scored by its embedding similarity
+to the question and by how much of the question's (normalised) vocabulary it contains.
+The best ones become the answer's claims, each cited to its exact offsets in the article.
+When nothing scores above the thresholds the outcome is ``insufficient_evidence``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.documents import Passage
+from index.embeddings import Embedder
+from index.normalize import tokens
+
+from .language import detect_language
+from .models import Answer, Citation, Claim
+
+# Function words that carry no evidence (normalised forms: alef/ya/ta-marbuta folded).
+STOPWORDS = frozenset(
+    """
+    في من الي علي عن مع ان او ثم قد لقد كان كانت يكون هو هي هم هن انت انا نحن هذا هذه ذلك تلك
+    الذي التي الذين ما ماذا من متي اين كيف لماذا هل كم اي ايه لم لن لا نعم بين عند حتي بعد قبل
+    خلال منذ كل بعض غير ايضا اذا لكن بل و ف ب ك ل ال به بها له لها فيه فيها عليه عليها منه منها
+    the a an of in on at to for from by with and or is are was were be been who what when where
+    which why how did does do that this these those it its as into about than then there their
+    """.split()
+)
+
+_PREFIXES = ("وال", "بال", "كال", "فال", "لل", "ال", "و", "ف", "ب", "ل")
+
+
+def terms(text: str) -> list[str]:
+    """Content terms: normalised tokens, stop words dropped, common Arabic prefixes stripped."""
+    out = []
+    for tok in tokens(text):
+        if tok in STOPWORDS or len(tok) < 2:
+            continue
+        for p in _PREFIXES:
+            if tok.startswith(p) and len(tok) - len(p) >= 3:
+                tok = tok[len(p) :]
+                break
+        out.append(tok)
+    return out
+
+
+@dataclass
+class Candidate:
+    passage: Passage
+    start: int  # article offsets
+    end: int
+    text: str
+    overlap: float = 0.0
+    dense: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return self.dense + 0.5 * self.overlap
+
+
+def candidates(passages: Sequence[Passage]) -> list[Candidate]:
+    """Every sentence of every passage once (chunks overlap by a sentence; articles retell each other)."""
+    seen: set[tuple[str, int]] = set()
+    seen_text: set[str] = set()
+    out = []
+    for p in passages:
+        spans = p.sentences or []
+        if not spans:
+            spans_t = [(p.start, p.end)]
+        else:
+            spans_t = [(s.start, s.end) for s in spans]
+        for start, end in spans_t:
+            key = (p.article_id, start)
+            text = p.text[start - p.start : end - p.start]
+            norm = " ".join(tokens(text))
+            if key in seen or not norm or norm in seen_text:
+                continue
+            seen.add(key)
+            seen_text.add(norm)
+            out.append(Candidate(p, start, end, text))
+    return out
+
+
+class ExtractiveAnswerer:
+    def __init__(
+        self,
+        embedder: Embedder | None = None,
+        *,
+        max_sentences: int = 3,
+        min_overlap: float = 0.34,
+        min_dense: float = 0.86,
+        keep_ratio: float = 0.92,
+    ) -> None:
+        self.embedder = embedder
+        self.max_sentences = max_sentences
+        self.min_overlap = min_overlap
+        self.min_dense = min_dense
+        self.keep_ratio = keep_ratio
+
+    def score(self, question: str, cands: list[Candidate]) -> None:
+        q_terms = set(terms(question))
+        if q_terms and cands:
+            df: Counter[str] = Counter()
+            cand_terms = [set(terms(c.text)) for c in cands]
+            for ts in cand_terms:
+                df.update(ts & q_terms)
+            n = len(cands)
+            weight = {t: math.log(1 + n / (1 + df[t])) for t in q_terms}
+            total = sum(weight.values()) or 1.0
+            for c, ts in zip(cands, cand_terms, strict=True):
+                c.overlap = sum(weight[t] for t in q_terms & ts) / total
+        if self.embedder is not None and cands:
+            q = self.embedder.embed([question], "query")[0]
+            vecs = self.embedder.embed([c.text for c in cands], "passage")
+            sims = np.asarray(vecs, dtype=np.float32) @ np.asarray(q, dtype=np.float32)
+            for c, s in zip(cands, sims, strict=True):
+                c.dense = float(s)
+
+    def supported(self, c: Candidate) -> bool:
+        return c.overlap >= self.min_overlap or (self.embedder is not None and c.dense >= self.min_dense)
+
+    def answer(self, question: str, passages: Sequence[Passage]) -> Answer:
+        started = time.perf_counter()
+        language = detect_language(question)
+        cands = candidates(passages)
+        self.score(question, cands)
+        ranked = sorted(cands, key=lambda c: c.score, reverse=True)
+        chosen: list[Candidate] = []
+        if ranked and self.supported(ranked[0]):
+            best = ranked[0].score
+            for c in ranked:
+                if len(chosen) >= self.max_sentences:
+                    break
+                if c.score >= self.keep_ratio * best and self.supported(c):
+                    chosen.append(c)
+        timings = {"answer": time.perf_counter() - started}
+        if not chosen:
+            return Answer(
+                question=question,
+                answer=_NO_ANSWER.get(language, _NO_ANSWER["en"]),
+                status="insufficient_evidence",
+                language=language,
+                mode="extractive",
+                timings=timings,
+            )
+        # Present in reading order: by article, then by position.
+        order = {p.article_id: i for i, p in enumerate(passages)}
+        chosen.sort(key=lambda c: (order.get(c.passage.article_id, 0), c.start))
+        citations: list[Citation] = []
+        claims: list[Claim] = []
+        for n, c in enumerate(chosen, 1):
+            citations.append(
+                Citation(
+                    n=n,
+                    article_id=c.passage.article_id,
+                    title=c.passage.title,
+                    chunk_id=c.passage.chunk_id,
+                    start=c.start,
+                    end=c.end,
+                    quote=c.text,
+                )
+            )
+            claims.append(Claim(text=c.text, citations=[n]))
+        text = " ".join(f"{c.text} [{i}]" for i, c in enumerate(chosen, 1))
+        return Answer(
+            question=question,
+            answer=text,
+            status="answered",
+            claims=claims,
+            citations=citations,
+            language=language,
+            mode="extractive",
+            timings={"answer": time.perf_counter() - started},
+        )
+
+
+_NO_ANSWER = {
+    "ar": "لا تذكر المصادر المتاحة إجابة عن هذا السؤال.",
+    "en": "The sources do not say.",
+}
