@@ -7,7 +7,7 @@ Offsets are always character offsets (Python ``str`` indices) into ``Article.tex
 from __future__ import annotations
 
 import hashlib
-from datetime import date
+import datetime as dt
 
 from pydantic import BaseModel, Field
 
@@ -27,7 +27,7 @@ class Article(BaseModel):
     id: str = Field(description="Stable article id: given, or derived from its source path/url.")
     title: str = ""
     text: str = Field(description="The article text. Every offset in Sanad points into this string.")
-    date: date | None = None
+    date: dt.date | None = None
     source: str = ""
     url: str = ""
     summary: str = ""
@@ -66,7 +66,7 @@ class Passage(BaseModel):
     chunk_id: str
     article_id: str
     title: str = ""
-    date: date | None = None
+    date: dt.date | None = None
     source: str = ""
     url: str = ""
     index: int = 0
@@ -83,7 +83,7 @@ class ArticleInfo(BaseModel):
 
     id: str
     title: str = ""
-    date: date | None = None
+    date: dt.date | None = None
     source: str = ""
     url: str = ""
     chunks: int = 0
@@ -95,8 +95,8 @@ class Filters(BaseModel):
     """Metadata filters applied by every retriever leg."""
 
     sources: list[str] = Field(default_factory=list, description="Keep only these sources (any of).")
-    since: date | None = None
-    until: date | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None
     article_ids: list[str] = Field(default_factory=list)
 
     @property
@@ -104,6 +104,6 @@ class Filters(BaseModel):
         return not (self.sources or self.since or self.until or self.article_ids)
 
 
-def date_number(d: date | None) -> int:
+def date_number(d: dt.date | None) -> int:
     """A date as a sortable int (YYYYMMDD) for store metadata; 0 when unknown."""
     return d.year * 10000 + d.month * 100 + d.day if d else 0
