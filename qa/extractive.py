@@ -94,8 +94,8 @@ class ExtractiveAnswerer:
         embedder: Embedder | None = None,
         *,
         max_sentences: int = 3,
-        min_overlap: float = 0.34,
-        min_dense: float = 0.86,
+        min_overlap: float = 0.5,
+        min_dense: float = 0.80,
         keep_ratio: float = 0.92,
     ) -> None:
         self.embedder = embedder
