@@ -1,0 +1,63 @@
+"""The extractive answerer: best-supported sentences, exact offsets, and a typed 'sources do not say'."""
+
+from __future__ import annotations
+
+from index.documents import Passage, Span
+from qa.extractive import ExtractiveAnswerer, terms
+
+ARTICLE = (
+    "وصل وفد سوري إلى أنقرة. "
+    "وشارك في اللقاء من الجانب التركي وزير الخارجية هاكان فيدان ووزير الدفاع يشار غولر. "
+    "وبحث الجانبان ضبط الحدود."
+)
+
+
+def _passage(article_id: str, text: str, offset: int = 0) -> Passage:
+    spans, pos = [], 0
+    for sentence in text.split(". "):
+        start = text.index(sentence, pos)
+        end = start + len(sentence) + (1 if text[start + len(sentence) : start + len(sentence) + 1] == "." else 0)
+        spans.append(Span(start=offset + start, end=offset + end))
+        pos = end
+    return Passage(
+        chunk_id=f"{article_id}-c0", article_id=article_id, title="t", start=offset, end=offset + len(text),
+        text=text, sentences=spans,
+    )
+
+
+def test_terms_fold_prefixes_and_stopwords() -> None:
+    assert terms("وشارك في اللقاء") == ["شارك", "لقاء"]
+    assert "في" not in terms("في")
+
+
+def test_answer_quotes_the_supporting_sentence_with_exact_offsets() -> None:
+    passage = _passage("a1", ARTICLE, offset=100)
+    answer = ExtractiveAnswerer(None).answer("من شارك في اللقاء من الجانب التركي؟", [passage])
+    assert answer.status == "answered" and answer.mode == "extractive" and answer.language == "ar"
+    first = answer.citations[0]
+    article_text = " " * 100 + ARTICLE
+    assert article_text[first.start : first.end] == first.quote
+    assert "هاكان فيدان" in first.quote
+    assert "[1]" in answer.answer
+    assert all(claim.citations for claim in answer.claims)
+
+
+def test_unrelated_question_is_insufficient_evidence() -> None:
+    passage = _passage("a1", ARTICLE)
+    answer = ExtractiveAnswerer(None).answer("كم يبلغ سعر النفط في البرازيل؟", [passage])
+    assert answer.status == "insufficient_evidence"
+    assert answer.citations == [] and answer.claims == []
+
+
+def test_no_passages_is_insufficient_evidence_in_english() -> None:
+    answer = ExtractiveAnswerer(None).answer("Who led the delegation?", [])
+    assert answer.status == "insufficient_evidence" and answer.language == "en"
+    assert answer.answer == "The sources do not say."
+
+
+def test_retold_sentence_is_cited_once() -> None:
+    same = "وشارك في اللقاء من الجانب التركي وزير الخارجية هاكان فيدان."
+    answer = ExtractiveAnswerer(None).answer(
+        "من شارك في اللقاء؟", [_passage("a1", same), _passage("a2", same)]
+    )
+    assert len(answer.citations) == 1

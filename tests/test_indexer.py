@@ -1,0 +1,104 @@
+"""Incremental ingest: unchanged articles are skipped, changed ones have only their chunks replaced."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fakes import HashEmbedder
+
+from index.indexer import Indexer
+from index.store import ChunkStore
+
+ARTICLE_A = (
+    "اجتماع أمني في أنقرة\n\n"
+    "وصل وفد سوري رفيع المستوى إلى أنقرة اليوم الأحد. وشارك في اللقاء وزير الخارجية التركي هاكان فيدان.\n"
+    "وبحث الجانبان ضبط الحدود ومكافحة الإرهاب؟ نعم، بحسب وكالة الأناضول.\n"
+)
+ARTICLE_B = (
+    "معرض الكتاب\n\n"
+    "تجاوز عدد زوار معرض الكتاب مئتي ألف زائر. وتشارك في المعرض 640 دار نشر من 32 دولة.\n"
+)
+
+
+def _indexer(home: Path) -> tuple[Indexer, ChunkStore]:
+    embedder = HashEmbedder()
+    store = ChunkStore(embedder, path=home / "chroma")
+    return Indexer(embedder, store, chunk_tokens=20), store
+
+
+def test_reingest_adds_nothing_and_edit_replaces_only_that_article(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text(ARTICLE_A, encoding="utf-8")
+    (corpus / "b.txt").write_text(ARTICLE_B, encoding="utf-8")
+    indexer, store = _indexer(tmp_path)
+
+    first = indexer.ingest_paths([corpus])
+    assert len(first.added) == 2 and not first.skipped
+    chunks_before = {p.chunk_id: p.article_id for p in store.iter_passages()}
+    assert first.chunks == len(chunks_before) == store.count()
+
+    again = indexer.ingest_paths([corpus])
+    assert again.added == [] and again.updated == [] and len(again.unchanged) == 2
+    assert store.count() == len(chunks_before)
+
+    (corpus / "a.txt").write_text(ARTICLE_A.replace("اليوم الأحد", "أمس السبت"), encoding="utf-8")
+    edited = indexer.ingest_paths([corpus])
+    assert len(edited.updated) == 1 and len(edited.unchanged) == 1
+    chunks_after = {p.chunk_id: p.article_id for p in store.iter_passages()}
+    a_id = edited.updated[0]
+    # Article B's chunks are untouched; A's changed chunks replaced, with no leftovers.
+    assert {c for c, art in chunks_before.items() if art != a_id} == {c for c, art in chunks_after.items() if art != a_id}
+    assert {c for c, art in chunks_after.items() if art == a_id} != {c for c, art in chunks_before.items() if art == a_id}
+    a_text = store.get_article(a_id).text
+    for p in store.iter_passages():
+        if p.article_id == a_id:
+            assert a_text[p.start : p.end] == p.text
+    assert "أمس السبت" in a_text
+
+
+def test_bad_inputs_are_reported_and_the_rest_is_ingested(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "good.txt").write_text(ARTICLE_B, encoding="utf-8")
+    (corpus / "empty.txt").write_text("", encoding="utf-8")
+    (corpus / "binary.txt").write_bytes(b"\x00\x01\x02\xff" * 100)
+    lines = [
+        json.dumps({"id": "j1", "title": "خبر", "text": "نص الخبر الأول عن الاقتصاد."}, ensure_ascii=False),
+        "{not json",
+        json.dumps({"id": "j2", "title": "خبر", "text": "نص الخبر الثاني عن الرياضة."}, ensure_ascii=False),
+    ]
+    (corpus / "feed.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    indexer, store = _indexer(tmp_path)
+    report = indexer.ingest_paths([corpus])
+    assert len(report.added) == 3
+    reasons = {(Path(s.path).name, s.line) for s in report.skipped}
+    assert ("empty.txt", None) in reasons
+    assert ("binary.txt", None) in reasons
+    assert ("feed.jsonl", 2) in reasons
+    assert len(store.list_articles()) == 3
+
+
+def test_duplicate_text_in_one_run_is_skipped(tmp_path: Path) -> None:
+    records = [
+        {"id": "x1", "title": "أ", "text": "خبر مكرر عن الطقس في الرياض."},
+        {"id": "x2", "title": "ب", "text": "خبر  مكرر عن الطقس في الرياض."},
+    ]
+    feed = tmp_path / "dup.jsonl"
+    feed.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    indexer, store = _indexer(tmp_path)
+    report = indexer.ingest_paths([feed])
+    assert report.added == ["x1"]
+    assert len(report.skipped) == 1 and "x1" in report.skipped[0].reason
+
+
+def test_forget_removes_article_and_chunks(tmp_path: Path) -> None:
+    corpus = tmp_path / "a.txt"
+    corpus.write_text(ARTICLE_A, encoding="utf-8")
+    indexer, store = _indexer(tmp_path)
+    report = indexer.ingest_paths([corpus])
+    (article_id,) = report.added
+    n = store.count()
+    assert indexer.forget(article_id) == n
+    assert store.count() == 0 and store.list_articles() == []
