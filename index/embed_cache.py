@@ -1,0 +1,64 @@
+"""A persistent embedding cache that wraps any Embedder (same Protocol, same identity).
+
+Vectors are keyed by (embedder identity, kind, sha256 of the text) in one SQLite file, so
+re-running an evaluation or re-indexing the same text never embeds it twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .embeddings import Embedder, Kind, Vectors
+
+
+def _key(identity: str, kind: str, text: str) -> str:
+    return hashlib.sha256(f"{identity}\x00{kind}\x00{text}".encode()).hexdigest()
+
+
+class CachedEmbedder:
+    def __init__(self, inner: Embedder, path: Path) -> None:
+        self.inner = inner
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    @property
+    def identity(self) -> str:
+        return self.inner.identity
+
+    def embed(self, texts: Sequence[str], kind: Kind) -> Vectors:
+        keys = [_key(self.identity, kind, t) for t in texts]
+        found: dict[str, bytes] = {}
+        with self._lock:
+            for i in range(0, len(keys), 500):
+                part = keys[i : i + 500]
+                marks = ",".join("?" * len(part))
+                rows = self._db.execute(f"SELECT key, vec FROM vectors WHERE key IN ({marks})", part).fetchall()
+                found.update(rows)
+        missing = [i for i, k in enumerate(keys) if k not in found]
+        self.hits += len(texts) - len(missing)
+        self.misses += len(missing)
+        if missing:
+            fresh = np.asarray(self.inner.embed([texts[i] for i in missing], kind), dtype=np.float32)
+            rows = [(keys[i], fresh[j].tobytes()) for j, i in enumerate(missing)]
+            with self._lock:
+                self._db.execute("BEGIN")
+                self._db.executemany("INSERT OR REPLACE INTO vectors (key, vec) VALUES (?, ?)", rows)
+                self._db.execute("COMMIT")
+            found.update(rows)
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.vstack([np.frombuffer(found[k], dtype=np.float32) for k in keys])
+
+    def close(self) -> None:
+        self._db.close()

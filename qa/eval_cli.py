@@ -1,0 +1,100 @@
+"""The ``sanad eval`` subcommand."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .evaluate import EvalReport, evaluate
+from .settings import Settings
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    console = Console(stderr=True)
+    overrides: dict[str, Any] = {}
+    if args.home:
+        overrides["home"] = args.home
+    settings = Settings(**overrides)
+    if args.embedder:
+        settings.embedder = args.embedder
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, transient=True,
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done)
+
+        console.print(f"building an isolated index of {args.dataset} …", style="dim")
+        report = evaluate(
+            args.dataset,
+            settings=settings,
+            questions_from=args.questions,
+            distractors=args.distractors or [],
+            methods=methods,
+            k=args.k,
+            answer_sample=args.answer_sample,
+            limit=args.limit,
+            progress=progress,
+        )
+    print_report(report)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report.as_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
+        Console().print(f"wrote {args.json}")
+    return 0
+
+
+def print_report(report: EvalReport) -> None:
+    out = Console()
+    title = (
+        f"{report.dataset} · {report.articles} articles + {report.distractor_articles} distractors · "
+        f"{report.chunks} chunks · built in {report.build_s:.0f} s · {report.embedder}"
+    )
+    table = Table(title=title)
+    for col in ("method", "R@1", "R@5", "R@20", "MRR@10", "p50 ms", "p95 ms"):
+        table.add_column(col, justify="right")
+    for m in report.methods:
+        d = m.as_dict()
+        table.add_row(
+            m.method, f"{d['R@1']:.3f}", f"{d['R@5']:.3f}", f"{d['R@20']:.3f}", f"{d['MRR@10']:.3f}",
+            f"{d['latency_p50_ms']:.1f}", f"{d['latency_p95_ms']:.1f}",
+        )
+    out.print(table)
+    a = report.answers
+    out.print(
+        f"answers ({a['questions']} questions): cited passage holds a gold answer {a['cited_passage_has_gold']:.3f}, "
+        f"exact match {a['exact_match']:.3f}, F1 {a['f1']:.3f}, {a['statuses']}"
+    )
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("eval", help="measure retrieval and answers on a SQuAD-format QA set")
+    p.add_argument("dataset", type=Path, help="SQuAD v1.1 JSON")
+    p.add_argument("--questions", type=Path, help="parallel SQuAD file: take question texts from it (same ids)")
+    p.add_argument("--distractors", type=Path, action="append", help="files/folders ingested beside the contexts")
+    p.add_argument("--methods", default="dense,lexical,hybrid")
+    p.add_argument("-k", type=int, default=20)
+    p.add_argument("--answer-sample", type=int, default=200, help="questions to answer for answer metrics")
+    p.add_argument("--limit", type=int, help="only the first N questions")
+    p.add_argument("--embedder", help="SANAD_EMBEDDER spec to evaluate")
+    p.add_argument("--json", type=Path, metavar="OUT.json", help="write the report as JSON")
+    p.add_argument("--home", help="where the embedding cache lives (default: $SANAD_HOME)")
+    p.set_defaults(func=cmd_eval)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    from .cli import main
+
+    sys.exit(main(["eval", *sys.argv[1:]]))

@@ -1,0 +1,244 @@
+"""``sanad eval``: retrieval and answer quality on SQuAD-format QA sets, in an isolated index.
+
+Every unique context of the dataset becomes an article of a fresh index (never the user's);
+``distractors`` (files or folders) are ingested beside them. For each question the rank of
+the first chunk of its gold context is recorded per retrieval method, giving R@1/5/20 and
+MRR@10; a sample of questions is also answered to measure how often the cited passages hold
+a gold answer, and exact match / F1 of the extractive answer after Arabic normalisation.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from index.documents import content_hash
+from index.embed_cache import CachedEmbedder
+from index.embeddings import make_embedder
+from index.errors import InputError
+from index.normalize import tokens
+
+from .assistant import Assistant
+from .settings import Settings
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class Question:
+    id: str
+    question: str
+    answers: list[str]
+    context_id: str
+
+
+@dataclass
+class Dataset:
+    contexts: list[dict[str, str]]
+    questions: list[Question]
+
+
+def load_squad(path: Path, questions_from: Path | None = None) -> Dataset:
+    """Read SQuAD v1.1 JSON; ``questions_from`` replaces question texts by id (cross-lingual)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        docs = data["data"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"not a SQuAD v1.1 JSON file ({exc})", path=str(path)) from exc
+    parallel: dict[str, str] = {}
+    if questions_from is not None:
+        for q in load_squad(questions_from).questions:
+            parallel[q.id] = q.question
+    contexts: dict[str, dict[str, str]] = {}
+    questions: list[Question] = []
+    for doc in docs:
+        for para in doc.get("paragraphs", []):
+            text = para["context"]
+            cid = "ctx-" + content_hash(text, length=12)
+            contexts.setdefault(cid, {"id": cid, "title": str(doc.get("title", "")), "text": text})
+            for qa in para.get("qas", []):
+                qtext = parallel.get(qa["id"], qa["question"]) if questions_from else qa["question"]
+                qtext = qtext.strip().lstrip("-").strip()
+                if questions_from is not None and qa["id"] not in parallel:
+                    continue
+                answers = [a["text"] for a in qa.get("answers", []) if a.get("text")]
+                questions.append(Question(qa["id"], qtext, answers, cid))
+    return Dataset(list(contexts.values()), questions)
+
+
+# --- metrics --------------------------------------------------------------------------------
+
+_MARKER = re.compile(r"\s*\[\d+\]")
+
+
+def answer_tokens(text: str) -> list[str]:
+    return tokens(_MARKER.sub(" ", text))
+
+
+def f1(prediction: str, gold: str) -> float:
+    p, g = answer_tokens(prediction), answer_tokens(gold)
+    common = Counter(p) & Counter(g)
+    same = sum(common.values())
+    if not p or not g or same == 0:
+        return 0.0
+    precision, recall = same / len(p), same / len(g)
+    return 2 * precision * recall / (precision + recall)
+
+
+def exact(prediction: str, gold: str) -> bool:
+    return answer_tokens(prediction) == answer_tokens(gold)
+
+
+def contains(text: str, gold: str) -> bool:
+    g = " ".join(answer_tokens(gold))
+    return bool(g) and g in " ".join(answer_tokens(text))
+
+
+def pct(values: Sequence[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+@dataclass
+class MethodResult:
+    method: str
+    ranks: list[int | None] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)
+
+    def recall(self, k: int) -> float:
+        return sum(1 for r in self.ranks if r is not None and r <= k) / max(1, len(self.ranks))
+
+    def mrr(self, k: int = 10) -> float:
+        return sum(1.0 / r for r in self.ranks if r is not None and r <= k) / max(1, len(self.ranks))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "questions": len(self.ranks),
+            "R@1": self.recall(1),
+            "R@5": self.recall(5),
+            "R@20": self.recall(20),
+            "MRR@10": self.mrr(10),
+            "latency_p50_ms": statistics.median(self.latencies) * 1000 if self.latencies else 0.0,
+            "latency_p95_ms": pct(self.latencies, 0.95) * 1000,
+        }
+
+
+@dataclass
+class EvalReport:
+    dataset: str
+    embedder: str
+    articles: int
+    distractor_articles: int
+    chunks: int
+    build_s: float
+    methods: list[MethodResult]
+    answers: dict[str, Any]
+    cache: dict[str, int]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "dataset": self.dataset,
+            "embedder": self.embedder,
+            "articles": self.articles,
+            "distractor_articles": self.distractor_articles,
+            "chunks": self.chunks,
+            "build_s": self.build_s,
+            "methods": [m.as_dict() for m in self.methods],
+            "answers": self.answers,
+            "embedding_cache": self.cache,
+        }
+
+
+def evaluate(
+    dataset_path: Path,
+    *,
+    settings: Settings,
+    questions_from: Path | None = None,
+    distractors: Sequence[Path] = (),
+    methods: Sequence[str] = ("dense", "lexical", "hybrid"),
+    k: int = 20,
+    answer_sample: int = 200,
+    limit: int | None = None,
+    workdir: Path | None = None,
+    progress: Progress | None = None,
+) -> EvalReport:
+    data = load_squad(dataset_path, questions_from)
+    questions = data.questions[:limit] if limit else data.questions
+    cache = CachedEmbedder(make_embedder(settings.embedder), Path(settings.home) / "cache" / "embeddings.sqlite")
+    with tempfile.TemporaryDirectory(dir=workdir) as tmp:
+        eval_settings = settings.model_copy(update={"home": Path(tmp)})
+        eval_settings.chroma = eval_settings.chroma.model_copy(update={"url": None})
+        assistant = Assistant(eval_settings, embedder=cache)
+        started = time.perf_counter()
+        report = assistant.ingest_records(data.contexts, origin=str(dataset_path))
+        distractor_count = 0
+        if distractors:
+            extra = assistant.ingest(list(distractors))
+            distractor_count = len(extra.added)
+        build_s = time.perf_counter() - started
+        chunks = assistant.store.count()
+
+        results = []
+        for method in methods:
+            retriever = assistant.retriever_for(method)
+            result = MethodResult(method)
+            for n, q in enumerate(questions, 1):
+                t = time.perf_counter()
+                passages = retriever.retrieve(q.question, k)
+                result.latencies.append(time.perf_counter() - t)
+                rank = next((i for i, p in enumerate(passages, 1) if p.article_id == q.context_id), None)
+                result.ranks.append(rank)
+                if progress:
+                    progress(method, n, len(questions))
+            results.append(result)
+
+        answered = _answer_metrics(assistant, questions[:answer_sample], progress)
+    return EvalReport(
+        dataset=dataset_path.name,
+        embedder=cache.identity,
+        articles=len(report.added) + len(report.unchanged),
+        distractor_articles=distractor_count,
+        chunks=chunks,
+        build_s=build_s,
+        methods=results,
+        answers=answered,
+        cache={"hits": cache.hits, "misses": cache.misses},
+    )
+
+
+def _answer_metrics(assistant: Assistant, questions: Sequence[Question], progress: Progress | None) -> dict[str, Any]:
+    cited_has_gold = em = 0
+    f1_sum = 0.0
+    statuses: Counter[str] = Counter()
+    for n, q in enumerate(questions, 1):
+        passages = assistant.search(q.question)
+        answer = assistant.answer(q.question, passages)
+        statuses[answer.status] += 1
+        by_chunk = {p.chunk_id: p.text for p in passages}
+        cited = [by_chunk.get(c.chunk_id, c.quote) for c in answer.citations]
+        if any(contains(text, g) for text in cited for g in q.answers):
+            cited_has_gold += 1
+        if answer.status == "answered":
+            em += any(exact(answer.answer, g) for g in q.answers)
+            f1_sum += max((f1(answer.answer, g) for g in q.answers), default=0.0)
+        if progress:
+            progress("answer", n, len(questions))
+    total = max(1, len(questions))
+    return {
+        "questions": len(questions),
+        "cited_passage_has_gold": cited_has_gold / total,
+        "exact_match": em / total,
+        "f1": f1_sum / total,
+        "statuses": dict(statuses),
+    }
