@@ -231,9 +231,19 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.set_defaults(func=cmd_forget)
 
+    _register_extras()
     for register in EXTRA_COMMANDS:
         register(sub)
     return parser
+
+
+def _register_extras() -> None:
+    """Subcommands that live in their own modules (imported lazily by their handlers)."""
+    if EXTRA_COMMANDS:
+        return
+    from . import eval_cli
+
+    EXTRA_COMMANDS.append(eval_cli.register)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
