@@ -1,0 +1,50 @@
+"""Which language a question is in, and the fixed phrases Sanad says in each language.
+
+Only two languages matter to Sanad: Arabic (``"ar"``) and everything else, answered in
+English (``"en"``). The decision is the share of Arabic-script letters among all letters.
+"""
+
+from __future__ import annotations
+
+Language = str  # "ar" | "en"
+
+_NAMES: dict[str, str] = {"ar": "Arabic", "en": "English"}
+
+_INSUFFICIENT: dict[str, str] = {
+    "ar": "لا تتضمن المقالات المتاحة ما يكفي من الأدلة للإجابة عن هذا السؤال.",
+    "en": "The available articles do not contain enough evidence to answer this question.",
+}
+
+
+def _is_arabic_letter(ch: str) -> bool:
+    cp = ord(ch)
+    return (
+        0x0600 <= cp <= 0x06FF  # Arabic
+        or 0x0750 <= cp <= 0x077F  # Arabic Supplement
+        or 0x08A0 <= cp <= 0x08FF  # Arabic Extended-A
+        or 0xFB50 <= cp <= 0xFDFF  # Presentation Forms-A
+        or 0xFE70 <= cp <= 0xFEFF  # Presentation Forms-B
+    )
+
+
+def detect_language(text: str, *, threshold: float = 0.5, default: str = "ar") -> str:
+    """``"ar"`` when at least ``threshold`` of the letters are Arabic script, else ``"en"``.
+
+    Digits, punctuation and Arabic diacritics are not letters and do not count. Text without
+    any letter gets ``default`` (Sanad is Arabic-first).
+    """
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        return default
+    arabic = sum(1 for ch in letters if _is_arabic_letter(ch))
+    return "ar" if arabic / len(letters) >= threshold else "en"
+
+
+def language_name(language: str) -> str:
+    """The English name of a language code, for prompts ("ar" → "Arabic")."""
+    return _NAMES.get(language, "English")
+
+
+def insufficient_evidence_text(language: str) -> str:
+    """What Sanad says when the articles do not support an answer."""
+    return _INSUFFICIENT.get(language, _INSUFFICIENT["en"])
