@@ -1,0 +1,283 @@
+"""Chat models: one Protocol with one essential method, and its OpenAI-compatible backend.
+
+``ChatModel.complete(messages, schema=...)`` sends chat messages and returns a
+:class:`Completion`. With a pydantic ``schema`` the model is asked for structured output:
+``response_format={"type": "json_schema", "strict": true, ...}`` built from the schema; a server
+that rejects that (HTTP 400/422 about ``response_format``) is asked again with
+``{"type": "json_object"}`` and the schema spelled out in the system message, and the
+fallback is remembered for the next calls. Parsing and validating the reply is the caller's
+job (see :mod:`qa.llm_answerer`): ``complete`` only returns text.
+
+Failures become :class:`~index.errors.LLMError` with the endpoint, the model and what happened
+(``data["reason"]``: ``timeout``, ``connection``, ``http_<status>``, ``empty``). Retries of
+429/5xx/timeouts are the ``openai`` SDK's own (``max_retries``, exponential backoff,
+``Retry-After`` honoured).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, cast
+
+import openai
+from openai.types.chat import ChatCompletionMessageParam
+from openai.types.chat.completion_create_params import ResponseFormat
+from pydantic import BaseModel
+
+from index.errors import ConfigError, LLMError
+from qa.models import Usage
+from qa.settings import LLMSettings
+
+Structured = Literal["json_schema", "json_object"]
+
+PLACEHOLDER_API_KEY = "sk-local"
+"""Sent when no API key is configured: local servers ignore it, the SDK insists on one."""
+
+
+@dataclass(frozen=True)
+class Completion:
+    """What a chat model returned: the text, the tokens used, and which model answered."""
+
+    text: str
+    usage: Usage = field(default_factory=Usage)
+    model: str = ""
+    finish_reason: str = ""
+
+
+class ChatModel(Protocol):
+    """Anything that can complete a chat. Test fakes implement this one method."""
+
+    def complete(
+        self, messages: Sequence[Mapping[str, str]], *, schema: type[BaseModel] | None = None
+    ) -> Completion: ...
+
+
+# --- strict JSON schema from a pydantic model ---------------------------------------------------
+
+
+def strict_json_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's JSON schema in the form OpenAI's ``strict`` mode accepts.
+
+    ``$ref``s are inlined (no recursion allowed), every object gets
+    ``additionalProperties: false`` and lists all its properties as required, and
+    ``default``/``title`` annotations are dropped.
+    """
+    raw = model.model_json_schema()
+    defs: dict[str, Any] = raw.get("$defs", {})
+
+    def convert(node: Any, seen: frozenset[str]) -> Any:
+        if isinstance(node, list):
+            return [convert(item, seen) for item in node]
+        if not isinstance(node, dict):
+            return node
+        if "$ref" in node:
+            name = str(node["$ref"]).rsplit("/", 1)[-1]
+            if name in seen:
+                raise ValueError(f"recursive schema {name!r} cannot be made strict")
+            target = dict(convert(defs[name], seen | {name}))
+            if "description" in node:
+                target["description"] = node["description"]
+            return target
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            if key in ("default", "title", "$defs"):
+                continue
+            if key == "properties":
+                out[key] = {prop: convert(sub, seen) for prop, sub in value.items()}
+            else:
+                out[key] = convert(value, seen)
+        if out.get("type") == "object" or "properties" in out:
+            out["additionalProperties"] = False
+            out["required"] = list(out.get("properties", {}))
+        return out
+
+    schema = convert(raw, frozenset())
+    return cast(dict[str, Any], schema)
+
+
+def _schema_instruction(schema: type[BaseModel]) -> str:
+    return "\n\nReply with one JSON object, and nothing else, that matches this JSON schema:\n" + json.dumps(
+        strict_json_schema(schema), ensure_ascii=False
+    )
+
+
+def _rejects_response_format(exc: openai.APIStatusError) -> bool:
+    if exc.status_code not in (400, 422):
+        return False
+    text = f"{exc.message} {exc.body!r}".lower()
+    return "response_format" in text or "json_schema" in text or "response format" in text
+
+
+# --- the OpenAI-compatible backend ---------------------------------------------------------------
+
+
+class OpenAIChatModel:
+    """A chat model behind an OpenAI-compatible ``/v1/chat/completions`` endpoint (real ``openai`` SDK)."""
+
+    def __init__(
+        self,
+        *,
+        model: str,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        timeout: float = 60.0,
+        max_retries: int = 2,
+        temperature: float = 0.0,
+        max_tokens: int = 1024,
+        structured: Structured = "json_schema",
+    ) -> None:
+        if structured not in ("json_schema", "json_object"):
+            raise ValueError(f"structured must be 'json_schema' or 'json_object', not {structured!r}")
+        self.model = model
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.temperature = temperature
+        self.max_tokens = max_tokens
+        self._structured: Structured = structured
+        self._lock = threading.Lock()
+        self._client = openai.OpenAI(
+            base_url=base_url,
+            api_key=api_key or PLACEHOLDER_API_KEY,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+        self.endpoint = str(self._client.base_url).rstrip("/")
+
+    @property
+    def structured(self) -> Structured:
+        """The structured-output mode in use (``json_object`` after a json_schema rejection)."""
+        return self._structured
+
+    def __repr__(self) -> str:
+        return f"OpenAIChatModel(model={self.model!r}, endpoint={self.endpoint!r}, structured={self._structured!r})"
+
+    # -- requests --
+
+    def _prepare(
+        self, messages: Sequence[Mapping[str, str]], schema: type[BaseModel] | None, mode: Structured
+    ) -> tuple[list[ChatCompletionMessageParam], ResponseFormat | openai.Omit]:
+        msgs = [dict(m) for m in messages]
+        if schema is None:
+            return cast(list[ChatCompletionMessageParam], msgs), openai.omit
+        if mode == "json_schema":
+            fmt: ResponseFormat = {
+                "type": "json_schema",
+                "json_schema": {"name": schema.__name__, "strict": True, "schema": strict_json_schema(schema)},
+            }
+        else:
+            fmt = {"type": "json_object"}
+            # json_object mode needs the shape in the prompt (and the word JSON, which OpenAI checks).
+            instruction = _schema_instruction(schema)
+            if msgs and msgs[0].get("role") == "system":
+                msgs[0]["content"] = msgs[0].get("content", "") + instruction
+            else:
+                msgs.insert(0, {"role": "system", "content": instruction.strip()})
+        return cast(list[ChatCompletionMessageParam], msgs), fmt
+
+    def _error(self, exc: Exception) -> LLMError:
+        where = f"LLM request to {self.endpoint} (model {self.model!r})"
+        data: dict[str, Any] = {"endpoint": self.endpoint, "model": self.model}
+        if isinstance(exc, openai.APITimeoutError):
+            return LLMError(
+                f"{where} timed out after {self.timeout:g}s (tried {self.max_retries + 1} times)",
+                reason="timeout",
+                **data,
+            )
+        if isinstance(exc, openai.APIConnectionError):
+            return LLMError(f"{where} failed: cannot connect ({exc})", reason="connection", **data)
+        if isinstance(exc, openai.APIStatusError):
+            return LLMError(
+                f"{where} failed with HTTP {exc.status_code}: {exc.message}",
+                reason=f"http_{exc.status_code}",
+                http_status=exc.status_code,
+                **data,
+            )
+        return LLMError(f"{where} failed: {exc}", reason="error", **data)
+
+    def complete(self, messages: Sequence[Mapping[str, str]], *, schema: type[BaseModel] | None = None) -> Completion:
+        """One chat completion; with ``schema``, structured output (see the module docstring)."""
+        while True:
+            mode = self._structured
+            msgs, fmt = self._prepare(messages, schema, mode)
+            try:
+                response = self._client.chat.completions.create(
+                    model=self.model,
+                    messages=msgs,
+                    temperature=self.temperature,
+                    max_tokens=self.max_tokens,
+                    response_format=fmt,
+                )
+            except openai.APIStatusError as exc:
+                if schema is not None and mode == "json_schema" and _rejects_response_format(exc):
+                    with self._lock:
+                        self._structured = "json_object"
+                    continue
+                raise self._error(exc) from exc
+            except openai.OpenAIError as exc:
+                raise self._error(exc) from exc
+            break
+        if not response.choices:
+            raise LLMError(
+                f"LLM at {self.endpoint} (model {self.model!r}) returned no choices",
+                reason="empty",
+                endpoint=self.endpoint,
+                model=self.model,
+            )
+        choice = response.choices[0]
+        usage = Usage()
+        if response.usage is not None:
+            usage = Usage(
+                prompt_tokens=response.usage.prompt_tokens or 0,
+                completion_tokens=response.usage.completion_tokens or 0,
+                total_tokens=response.usage.total_tokens or 0,
+            )
+        return Completion(
+            text=choice.message.content or "",
+            usage=usage,
+            model=response.model or self.model,
+            finish_reason=str(choice.finish_reason or ""),
+        )
+
+    def stream(self, messages: Sequence[Mapping[str, str]]) -> Iterator[str]:
+        """Plain-text completion streamed as text deltas (server-sent events)."""
+        msgs = cast(list[ChatCompletionMessageParam], [dict(m) for m in messages])
+        try:
+            chunks = self._client.chat.completions.create(
+                model=self.model,
+                messages=msgs,
+                temperature=self.temperature,
+                max_tokens=self.max_tokens,
+                stream=True,
+            )
+            with chunks:
+                for chunk in chunks:
+                    for choice in chunk.choices:
+                        if choice.delta.content:
+                            yield choice.delta.content
+        except openai.OpenAIError as exc:
+            raise self._error(exc) from exc
+
+
+def from_settings(settings: LLMSettings) -> OpenAIChatModel | None:
+    """The configured chat model, or ``None`` when no LLM is configured (→ extractive answers)."""
+    if not settings.enabled or not settings.model:
+        return None
+    structured = settings.structured.strip().lower()
+    if structured not in ("json_schema", "json_object"):
+        raise ConfigError(
+            f"SANAD_LLM_STRUCTURED must be 'json_schema' or 'json_object', not {settings.structured!r}",
+            setting="llm.structured",
+        )
+    return OpenAIChatModel(
+        model=settings.model,
+        base_url=settings.base_url,
+        api_key=settings.api_key,
+        timeout=settings.timeout,
+        max_retries=settings.max_retries,
+        temperature=settings.temperature,
+        max_tokens=settings.max_tokens,
+        structured=cast(Structured, structured),
+    )
