@@ -1,0 +1,444 @@
+"""The chunk store: chromadb on disk (``PersistentClient``) or a ``chroma run`` server (``HttpClient``).
+
+Two collections:
+
+* ``<collection>``: one record per chunk: its vector (cosine space), its text, and metadata to cite
+  and filter it (article id, title, date as ``YYYYMMDD`` int, source, url, index, offsets,
+  sentence spans as JSON). The collection metadata records the embedder identity that built it.
+* ``<collection>_articles``: one record per article: its full text and metadata, with
+  ``content_hash`` and ``n_chunks``. Written *last* by :meth:`ChunkStore.upsert_article`, so an
+  article whose record is missing or carries an old hash is re-done by the next ingest.
+
+We always pass our own embedding function (chromadb's default one downloads a model) and embed
+ourselves; chromadb's telemetry is off.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlsplit
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .chroma_ef import RecordEmbeddingFunction, SanadEmbeddingFunction
+from .documents import Article, ArticleInfo, Chunk, Filters, Passage, Span, date_number
+from .embeddings import Embedder
+from .errors import ConfigError, EmbedderMismatchError, NotFoundError, RequestError, SanadError, StoreError
+
+SCHEMA_VERSION = 1
+EMBEDDER_KEY = "sanad_embedder"
+SCHEMA_KEY = "sanad_schema"
+_CHUNK_INCLUDE: list[Any] = ["documents", "metadatas"]
+
+
+def parse_chroma_url(url: str) -> tuple[str, int, bool]:
+    """``http://host:port`` → ``(host, port, ssl)``; the port defaults to 8000 (http) or 443 (https)."""
+    parts = urlsplit(url.strip() if "://" in url else f"http://{url.strip()}")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"chroma url must look like http://host:port, got {url!r}", url=url)
+    if parts.path not in ("", "/"):
+        raise ConfigError(f"chroma url takes no path, got {url!r}", url=url)
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise ConfigError(f"chroma url has a bad port: {url!r}", url=url) from exc
+    ssl = parts.scheme == "https"
+    return parts.hostname, port or (443 if ssl else 8000), ssl
+
+
+def chroma_where(filters: Filters | None) -> dict[str, Any] | None:
+    """Filters → a chromadb ``where`` on the chunk metadata (``None`` when nothing filters).
+
+    An article without a date (stored as 0) is kept only when no date bound is given.
+    """
+    if filters is None or filters.empty:
+        return None
+    if filters.since and filters.until and filters.since > filters.until:
+        raise RequestError(f"since ({filters.since}) is after until ({filters.until})")
+    clauses: list[dict[str, Any]] = []
+    if filters.sources:
+        clauses.append({"source": {"$in": list(dict.fromkeys(filters.sources))}})
+    if filters.article_ids:
+        clauses.append({"article_id": {"$in": list(dict.fromkeys(filters.article_ids))}})
+    if filters.since or filters.until:
+        clauses.append({"date": {"$gte": date_number(filters.since) if filters.since else 1}})
+    if filters.until:
+        clauses.append({"date": {"$lte": date_number(filters.until)}})
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def number_date(n: Any) -> dt.date | None:
+    """The inverse of :func:`index.documents.date_number` (0 or junk → ``None``)."""
+    try:
+        n = int(n)
+        return dt.date(n // 10000, n // 100 % 100, n % 100) if n > 0 else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _chunk_metadata(article: Article, chunk: Chunk) -> dict[str, str | int]:
+    return {
+        "article_id": article.id,
+        "title": article.title,
+        "date": date_number(article.date),
+        "source": article.source,
+        "url": article.url,
+        "index": chunk.index,
+        "start": chunk.start,
+        "end": chunk.end,
+        "sentences": json.dumps([[s.start, s.end] for s in chunk.sentences]),
+    }
+
+
+def _passage(chunk_id: str, text: str | None, meta: Mapping[str, Any] | None, score: float = 0.0) -> Passage:
+    meta = meta or {}
+    sentences = [Span(start=int(s), end=int(e)) for s, e in json.loads(str(meta.get("sentences") or "[]"))]
+    return Passage(
+        chunk_id=chunk_id,
+        article_id=str(meta.get("article_id", "")),
+        title=str(meta.get("title", "")),
+        date=number_date(meta.get("date")),
+        source=str(meta.get("source", "")),
+        url=str(meta.get("url", "")),
+        index=int(meta.get("index", 0)),
+        start=int(meta.get("start", 0)),
+        end=int(meta.get("end", 0)),
+        text=text or "",
+        sentences=sentences,
+        score=score,
+    )
+
+
+def _info(article_id: str, meta: Mapping[str, Any] | None) -> ArticleInfo:
+    meta = meta or {}
+    return ArticleInfo(
+        id=article_id,
+        title=str(meta.get("title", "")),
+        date=number_date(meta.get("date")),
+        source=str(meta.get("source", "")),
+        url=str(meta.get("url", "")),
+        chunks=int(meta.get("n_chunks", 0)),
+        chars=int(meta.get("chars", 0)),
+        content_hash=str(meta.get("content_hash", "")),
+    )
+
+
+class ChunkStore:
+    """Chunks with their vectors and metadata, plus article records; see the module docstring."""
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        *,
+        path: Path | None = None,
+        url: str | None = None,
+        collection: str = "sanad",
+    ) -> None:
+        import chromadb
+        from chromadb.config import Settings
+
+        self.embedder = embedder
+        self.collection_name = collection
+        self.articles_name = f"{collection}_articles"
+        self._ef = SanadEmbeddingFunction(embedder)
+        self._record_ef = RecordEmbeddingFunction()
+        self._max_batch: int | None = None
+        settings = Settings(anonymized_telemetry=False)
+        if url:
+            host, port, ssl = parse_chroma_url(url)
+            self.location = url
+            try:
+                self._client = chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=settings)
+            except Exception as exc:
+                raise StoreError(f"cannot reach the chroma server at {url}: {exc}", url=url) from exc
+        elif path is not None:
+            self.location = str(path)
+            try:
+                Path(path).mkdir(parents=True, exist_ok=True)
+                self._client = chromadb.PersistentClient(path=str(path), settings=settings)
+            except Exception as exc:
+                raise StoreError(f"cannot open the chroma store at {path}: {exc}", path=str(path)) from exc
+        else:
+            raise ConfigError("ChunkStore needs a path (on disk) or a url (a `chroma run` server)")
+        self._open()
+
+    # --- opening, identity ------------------------------------------------------------------
+
+    def _open(self) -> None:
+        identity = self.embedder.identity
+        with self._guard("open the collections"):
+            chunks = self._client.get_or_create_collection(
+                self.collection_name,
+                configuration={"hnsw": {"space": "cosine"}},
+                metadata={EMBEDDER_KEY: identity, SCHEMA_KEY: SCHEMA_VERSION},
+                embedding_function=self._ef,  # type: ignore[arg-type]
+            )
+            recorded = (chunks.metadata or {}).get(EMBEDDER_KEY)
+            if recorded != identity:
+                if recorded is None and chunks.count() == 0:  # an empty collection made by someone else: adopt it
+                    chunks.modify(metadata={**(chunks.metadata or {}), EMBEDDER_KEY: identity, SCHEMA_KEY: 1})
+                else:
+                    raise self._mismatch(str(recorded) if recorded is not None else None)
+            space = ((chunks.configuration_json or {}).get("hnsw") or {}).get("space", "cosine")
+            if space != "cosine":
+                raise StoreError(
+                    f"collection {self.collection_name!r} at {self.location} uses the {space!r} distance, "
+                    "Sanad needs 'cosine'; delete it (or run `sanad reindex`) to rebuild",
+                    collection=self.collection_name,
+                    space=space,
+                )
+            articles = self._client.get_or_create_collection(
+                self.articles_name,
+                metadata={SCHEMA_KEY: SCHEMA_VERSION},
+                embedding_function=self._record_ef,  # type: ignore[arg-type]
+            )
+        self._chunks = chunks
+        self._articles = articles
+
+    def _mismatch(self, recorded: str | None) -> EmbedderMismatchError:
+        identity = self.embedder.identity
+        return EmbedderMismatchError(
+            f"the index in collection {self.collection_name!r} at {self.location} was built with embedder "
+            f"{recorded!r}, but the configured embedder is {identity!r}; vectors from different embedders "
+            f"cannot be compared. Rebuild the index with `sanad reindex` (re-embeds every article with "
+            f"{identity!r}), or delete the collections {self.collection_name!r} and {self.articles_name!r} "
+            f"(on disk: remove {self.location}) and ingest again, or set SANAD_EMBEDDER back to {recorded!r}.",
+            index_identity=recorded,
+            embedder_identity=identity,
+            collection=self.collection_name,
+            location=self.location,
+        )
+
+    @property
+    def identity(self) -> str:
+        """The identity of the embedder whose vectors this store holds."""
+        return self.embedder.identity
+
+    @contextlib.contextmanager
+    def _guard(self, action: str) -> Iterator[None]:
+        """chromadb and connection errors → :class:`StoreError` naming the store."""
+        try:
+            yield
+        except SanadError:
+            raise
+        except Exception as exc:
+            raise StoreError(
+                f"chroma store at {self.location} failed to {action}: {type(exc).__name__}: {exc}",
+                location=self.location,
+                action=action,
+            ) from exc
+
+    @property
+    def max_batch(self) -> int:
+        """The most records chromadb takes in one call (``client.get_max_batch_size()``)."""
+        if self._max_batch is None:
+            with self._guard("read its max batch size"):
+                self._max_batch = max(1, int(self._client.get_max_batch_size()))
+        return self._max_batch
+
+    # --- writing ------------------------------------------------------------------------------
+
+    def upsert_article(self, article: Article, chunks: list[Chunk], vectors: NDArray[Any]) -> None:
+        """Write the chunks, drop the article's chunks that are not among them, then the record."""
+        ids = [c.id for c in chunks]
+        if len(set(ids)) != len(ids):
+            raise StoreError(f"article {article.id!r} has duplicate chunk ids", article_id=article.id)
+        if any(c.article_id != article.id for c in chunks):
+            raise StoreError(
+                f"chunks given for article {article.id!r} belong to another article", article_id=article.id
+            )
+        matrix = np.asarray(vectors, dtype=np.float32)
+        if chunks and (matrix.ndim != 2 or matrix.shape[0] != len(chunks)):
+            raise StoreError(
+                f"article {article.id!r}: {len(chunks)} chunks but vectors of shape {matrix.shape}",
+                article_id=article.id,
+            )
+        step = self.max_batch
+        with self._guard(f"write the chunks of article {article.id!r}"):
+            for i in range(0, len(chunks), step):
+                part = chunks[i : i + step]
+                self._chunks.upsert(
+                    ids=[c.id for c in part],
+                    embeddings=matrix[i : i + step],
+                    documents=[c.text for c in part],
+                    metadatas=[_chunk_metadata(article, c) for c in part],
+                )
+            new = set(ids)
+            self._delete_chunks([cid for cid in self._chunk_ids_of(article.id) if cid not in new])
+            record: dict[str, str | int] = {
+                "title": article.title,
+                "date": date_number(article.date),
+                "source": article.source,
+                "url": article.url,
+                "summary": article.summary,
+                "path": article.path,
+                "content_hash": article.content_hash,
+                "n_chunks": len(chunks),
+                "chars": len(article.text),
+            }
+            self._articles.upsert(
+                ids=[article.id],
+                embeddings=np.ones((1, 1), dtype=np.float32),
+                documents=[article.text],
+                metadatas=[record],
+            )
+
+    def delete_article(self, article_id: str) -> int:
+        """Remove the article's record and chunks; the number of chunks removed."""
+        with self._guard(f"delete article {article_id!r}"):
+            chunk_ids = self._chunk_ids_of(article_id)
+            has_record = bool(self._articles.get(ids=[article_id], include=[])["ids"])
+            if not has_record and not chunk_ids:
+                raise NotFoundError(f"no article {article_id!r} in the index", article_id=article_id)
+            # The record first: if we die half-way, the article looks un-ingested and is redone.
+            if has_record:
+                self._articles.delete(ids=[article_id])
+            self._delete_chunks(chunk_ids)
+        return len(chunk_ids)
+
+    def reset(self) -> None:
+        """Drop both collections (every chunk and article) and start empty with the current embedder."""
+        from chromadb.errors import NotFoundError as ChromaNotFound
+
+        with self._guard("reset"):
+            for name in (self.collection_name, self.articles_name):
+                with contextlib.suppress(ChromaNotFound, ValueError):
+                    self._client.delete_collection(name)
+        self._open()
+
+    def close(self) -> None:
+        """Release the client (and its sqlite handles on disk)."""
+        close = getattr(self._client, "close", None)
+        if callable(close):
+            close()
+
+    def __enter__(self) -> ChunkStore:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def _chunk_ids_of(self, article_id: str) -> list[str]:
+        return list(self._chunks.get(where={"article_id": article_id}, include=[])["ids"])
+
+    def _delete_chunks(self, ids: Sequence[str]) -> None:
+        step = self.max_batch
+        for i in range(0, len(ids), step):
+            self._chunks.delete(ids=list(ids[i : i + step]))
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def count(self) -> int:
+        """How many chunks the store holds."""
+        with self._guard("count chunks"):
+            return int(self._chunks.count())
+
+    def article_hash(self, article_id: str) -> str | None:
+        """The content hash the article was indexed with; ``None`` if it is not (fully) indexed."""
+        with self._guard(f"read article {article_id!r}"):
+            got = self._articles.get(ids=[article_id], include=["metadatas"])
+        metas = got["metadatas"] or []
+        if not got["ids"] or not metas or not metas[0]:
+            return None
+        value = metas[0].get("content_hash")
+        return str(value) if value else None
+
+    def article_hashes(self) -> dict[str, str]:
+        """Every indexed article id → its content hash."""
+        return {
+            aid: str(meta["content_hash"])
+            for aid, _, meta in self._page(self._articles, ["metadatas"])
+            if meta and meta.get("content_hash")
+        }
+
+    def get_article(self, article_id: str) -> Article:
+        with self._guard(f"read article {article_id!r}"):
+            got = self._articles.get(ids=[article_id], include=["documents", "metadatas"])
+        if not got["ids"]:
+            raise NotFoundError(f"no article {article_id!r} in the index", article_id=article_id)
+        meta: Mapping[str, Any] = (got["metadatas"] or [{}])[0] or {}
+        return Article(
+            id=article_id,
+            title=str(meta.get("title", "")),
+            text=(got["documents"] or [""])[0] or "",
+            date=number_date(meta.get("date")),
+            source=str(meta.get("source", "")),
+            url=str(meta.get("url", "")),
+            summary=str(meta.get("summary", "")),
+            path=str(meta.get("path", "")),
+        )
+
+    def list_articles(self) -> list[ArticleInfo]:
+        """Every indexed article, newest first (undated last), then by title."""
+        infos = [_info(aid, meta) for aid, _, meta in self._page(self._articles, ["metadatas"])]
+        infos.sort(key=lambda a: (-date_number(a.date), a.title, a.id))
+        return infos
+
+    def query(self, vector: NDArray[Any], k: int, filters: Filters | None = None) -> list[Passage]:
+        """The ``k`` chunks nearest to ``vector`` (cosine), best first; ``score = 1 - distance``."""
+        where = chroma_where(filters)
+        if k < 1:
+            return []
+        query = np.asarray(vector, dtype=np.float32).reshape(-1)
+        with self._guard("query"):
+            n = int(self._chunks.count())
+            if n == 0:
+                return []
+            res = self._chunks.query(
+                query_embeddings=query.reshape(1, -1),
+                n_results=min(k, n),
+                where=where,
+                include=["documents", "metadatas", "distances"],
+            )
+        ids = res["ids"][0] if res["ids"] else []
+        docs = (res["documents"] or [[]])[0]
+        metas = (res["metadatas"] or [[]])[0]
+        dists = (res["distances"] or [[]])[0]
+        return [_passage(cid, docs[i], metas[i], 1.0 - float(dists[i])) for i, cid in enumerate(ids)]
+
+    def get_passages(self, chunk_ids: Sequence[str]) -> list[Passage]:
+        """The chunks with these ids, in the order asked (each once; unknown ids are skipped)."""
+        wanted = list(dict.fromkeys(chunk_ids))
+        found: dict[str, Passage] = {}
+        step = self.max_batch
+        with self._guard("read chunks"):
+            for i in range(0, len(wanted), step):
+                got = self._chunks.get(ids=wanted[i : i + step], include=_CHUNK_INCLUDE)
+                docs = got["documents"] or []
+                metas = got["metadatas"] or []
+                for j, cid in enumerate(got["ids"]):
+                    found[cid] = _passage(cid, docs[j], metas[j])
+        return [found[cid] for cid in wanted if cid in found]
+
+    def iter_passages(self, batch_size: int = 1000) -> Iterator[Passage]:
+        """Every chunk in the store, read ``batch_size`` at a time."""
+        for cid, doc, meta in self._page(self._chunks, _CHUNK_INCLUDE, batch_size):
+            yield _passage(cid, doc, meta)
+
+    def _page(
+        self, collection: Any, include: list[Any], batch_size: int | None = None
+    ) -> Iterator[tuple[str, str | None, Mapping[str, Any] | None]]:
+        size = max(1, min(batch_size or self.max_batch, self.max_batch))
+        offset = 0
+        while True:
+            with self._guard(f"read {collection.name}"):
+                got = collection.get(limit=size, offset=offset, include=include)
+            ids = list(got["ids"])
+            docs = got["documents"] or [None] * len(ids)
+            metas = got["metadatas"] or [None] * len(ids)
+            yield from zip(ids, docs, metas, strict=True)
+            if len(ids) < size:
+                return
+            offset += size
+
+
+__all__ = ["ChunkStore", "chroma_where", "number_date", "parse_chroma_url"]

@@ -1,0 +1,54 @@
+"""Test doubles that implement Sanad's Protocols for real (no model files, fully deterministic).
+
+``HashEmbedder`` implements ``index.embeddings.Embedder``: a hashed bag of character n-grams,
+L2-normalised. Texts sharing words land close together, so retrieval tests are meaningful.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+import numpy as np
+
+from index.embeddings import Kind, Vectors
+
+
+class HashEmbedder:
+    """Hashed character n-grams (of each whitespace token, padded) → a ``dim``-sized unit vector.
+
+    ``query`` and ``passage`` embed the same way (like a symmetric model); ``name`` lets a test
+    build a second embedder with another identity.
+    """
+
+    def __init__(self, dim: int = 256, n: int = 3, name: str = "hash") -> None:
+        self.dim = dim
+        self.n = n
+        self.name = name
+        self.calls: list[tuple[Kind, int]] = []
+
+    @property
+    def identity(self) -> str:
+        return f"fake:{self.name}-{self.n}gram:{self.dim}"
+
+    def _vector(self, text: str) -> Vectors:
+        v = np.zeros(self.dim, dtype=np.float32)
+        for token in text.lower().split():
+            padded = f"#{token}#"
+            grams = [padded[i : i + self.n] for i in range(max(1, len(padded) - self.n + 1))]
+            for gram in grams:
+                digest = hashlib.blake2b(gram.encode("utf-8"), digest_size=8).digest()
+                bucket = int.from_bytes(digest[:4], "little") % self.dim
+                sign = 1.0 if digest[4] & 1 else -1.0
+                v[bucket] += sign
+        norm = float(np.linalg.norm(v))
+        if norm == 0.0:
+            v[0] = 1.0  # empty text: a fixed unit vector rather than NaNs
+            return v
+        return v / norm
+
+    def embed(self, texts: Sequence[str], kind: Kind) -> Vectors:
+        self.calls.append((kind, len(texts)))
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([self._vector(t) for t in texts]).astype(np.float32)
