@@ -21,6 +21,8 @@ import itertools
 import json
 import math
 import platform
+import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -303,8 +305,226 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+class Engine:
+    """What the engine benchmark needs of a lexical engine (pre-analysed term lists in)."""
+
+    name = "?"
+
+    def build(self, docs: Sequence[tuple[str, str, list[str]]]) -> None:  # (chunk id, article id, terms)
+        raise NotImplementedError
+
+    def search(self, terms: list[str], k: int) -> list[str]:
+        raise NotImplementedError
+
+    def replace_article(self, article_id: str, docs: Sequence[tuple[str, str, list[str]]]) -> None:
+        raise NotImplementedError
+
+    def size(self) -> int:
+        raise NotImplementedError
+
+
+def dir_size(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+class Bm25sEngine(Engine):
+    """bm25s: a static sparse matrix; any change means re-indexing and re-saving everything."""
+
+    name = "bm25s"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.docs: list[tuple[str, str, list[str]]] = []
+
+    def build(self, docs: Sequence[tuple[str, str, list[str]]]) -> None:
+        import bm25s
+
+        self.docs = list(docs)
+        self.model = bm25s.BM25(k1=1.2, b=0.75)
+        self.model.index([d[2] or [""] for d in self.docs], show_progress=False)
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        self.model.save(str(tmp), show_progress=False)
+        (tmp / "ids.json").write_text(json.dumps([d[:2] for d in self.docs]))
+        shutil.rmtree(self.path, ignore_errors=True)
+        tmp.rename(self.path)  # temp + rename: readers see the old or the new index, never half
+
+    def search(self, terms: list[str], k: int) -> list[str]:
+        terms = [t for t in terms if t in self.model.vocab_dict]
+        if not terms:
+            return []
+        idx, scores = self.model.retrieve([terms], k=k, show_progress=False, n_threads=1)
+        return [self.docs[int(i)][0] for i, s in zip(idx[0], scores[0], strict=True) if s > 0]
+
+    def replace_article(self, article_id: str, docs: Sequence[tuple[str, str, list[str]]]) -> None:
+        self.build([d for d in self.docs if d[1] != article_id] + list(docs))
+
+    def size(self) -> int:
+        return dir_size(self.path)
+
+
+class Fts5Engine(Engine):
+    """index.lexical.LexicalIndex (SQLite FTS5), fed with passages."""
+
+    name = "sqlite-fts5 (index.lexical)"
+
+    def __init__(self, path: Path) -> None:
+        from index.lexical import LexicalIndex
+
+        self.path = path
+        self.ix = LexicalIndex(path)
+
+    @staticmethod
+    def _passages(docs: Sequence[tuple[str, str, list[str]]]) -> list[Any]:
+        from index.documents import Passage
+
+        return [Passage(chunk_id=c, article_id=a, start=0, end=1, text=" ".join(t)) for c, a, t in docs]
+
+    def build(self, docs: Sequence[tuple[str, str, list[str]]]) -> None:
+        self.ix.rebuild(self._passages(docs))
+
+    def search(self, terms: list[str], k: int) -> list[str]:
+        return [c for c, _ in self.ix.search(" ".join(terms), k)]
+
+    def replace_article(self, article_id: str, docs: Sequence[tuple[str, str, list[str]]]) -> None:
+        self.ix.upsert(self._passages(docs))
+
+    def size(self) -> int:
+        return dir_size(self.path)
+
+
+class TantivyEngine(Engine):
+    """tantivy (Rust, via tantivy-py): segments, commits, deletes by term."""
+
+    name = "tantivy"
+
+    def __init__(self, path: Path) -> None:
+        import tantivy
+
+        self.t = tantivy
+        sb = tantivy.SchemaBuilder()
+        sb.add_text_field("body", stored=False, tokenizer_name="whitespace")
+        sb.add_text_field("chunk_id", stored=True, tokenizer_name="raw")
+        sb.add_text_field("article_id", stored=False, tokenizer_name="raw")
+        self.schema = sb.build()
+        path.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.index = tantivy.Index(self.schema, path=str(path))
+        self.writer = self.index.writer(heap_size=50_000_000, num_threads=1)
+
+    def _add(self, docs: Sequence[tuple[str, str, list[str]]]) -> None:
+        for c, a, terms in docs:
+            self.writer.add_document(self.t.Document(body=" ".join(terms), chunk_id=c, article_id=a))
+
+    def build(self, docs: Sequence[tuple[str, str, list[str]]]) -> None:
+        self.writer.delete_all_documents()
+        self._add(docs)
+        self.writer.commit()
+        self.writer.wait_merging_threads()
+        self.writer = self.index.writer(heap_size=50_000_000, num_threads=1)
+        self.index.reload()
+
+    def search(self, terms: list[str], k: int) -> list[str]:
+        t = self.t
+        q = t.Query.boolean_query(
+            [(t.Occur.Should, t.Query.term_query(self.schema, "body", w)) for w in dict.fromkeys(terms)]
+        )
+        searcher = self.index.searcher()
+        return [searcher.doc(addr)["chunk_id"][0] for _, addr in searcher.search(q, k).hits]
+
+    def replace_article(self, article_id: str, docs: Sequence[tuple[str, str, list[str]]]) -> None:
+        self.writer.delete_documents("article_id", article_id)
+        self._add(docs)
+        self.writer.commit()
+        self.index.reload()
+
+    def size(self) -> int:
+        return dir_size(self.path)
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
 def part_engines(sets: dict[str, QASet], results: dict[str, Any], stemmer: str, shared: Path, n_news: int) -> None:
-    raise NotImplementedError
+    qa = sets.get("xquad_ar") or next(iter(sets.values()))
+    t0 = time.perf_counter()
+    docs: list[tuple[str, str, list[str]]] = [
+        (f"q{i}", f"qa{i}", analyse(c, stemmer)) for i, c in enumerate(qa.contexts)
+    ]
+    news = load_news(shared, n_news) if n_news else []
+    for ai, text in enumerate(news):
+        for ci, part in enumerate(split_paragraphs(text)):
+            docs.append((f"n{ai}.{ci}", f"news{ai}", analyse(part, stemmer)))
+    analyse_s = time.perf_counter() - t0
+    queries = [analyse(q, stemmer) for q in qa.questions]
+    print(
+        f"\nengine corpus: {len(qa.contexts)} contexts + {len(news)} news articles = {len(docs)} chunks "
+        f"(analysed in {analyse_s:.1f}s)"
+    )
+    engines: list[Callable[[Path], Engine]] = [Fts5Engine, Bm25sEngine]
+    try:
+        import tantivy  # noqa: F401
+
+        engines.append(TantivyEngine)
+    except ImportError:
+        print("tantivy not installed: pip install tantivy to include it")
+    rows = []
+    for make in engines:
+        with tempfile.TemporaryDirectory() as tmp:
+            engine = make(Path(tmp) / "ix")
+            t0 = time.perf_counter()
+            engine.build(docs)
+            build_s = time.perf_counter() - t0
+            engine.search(queries[0], 20)
+            lat: list[float] = []
+            rankings: list[list[int]] = []
+            for q in queries:
+                t1 = time.perf_counter()
+                hits = engine.search(q, 20)
+                lat.append((time.perf_counter() - t1) * 1000)
+                rankings.append([int(h[1:]) if h.startswith("q") else -1 for h in hits])
+            upd: list[float] = []
+            for ai in range(min(5, len(news))):
+                mine = [d for d in docs if d[1] == f"news{ai}"]
+                t1 = time.perf_counter()
+                engine.replace_article(f"news{ai}", mine)
+                upd.append((time.perf_counter() - t1) * 1000)
+            m = rank_metrics(rankings, qa.gold)
+            row = {
+                "engine": engine.name,
+                "chunks": len(docs),
+                "build_s": build_s,
+                "query_p50_ms": percentile(lat, 50),
+                "query_p95_ms": percentile(lat, 95),
+                "update_one_article_ms": statistics.median(upd) if upd else float("nan"),
+                "disk_mb": engine.size() / 1e6,
+                qa.name: m,
+            }
+            results.setdefault("engines", []).append(row)
+            rows.append(
+                [
+                    engine.name,
+                    f"{build_s:.2f}",
+                    f"{row['query_p50_ms']:.2f} / {row['query_p95_ms']:.2f}",
+                    f"{row['update_one_article_ms']:.0f}",
+                    f"{row['disk_mb']:.1f}",
+                    fmt(m),
+                ]
+            )
+    table(
+        f"Lexical engines ({len(docs)} chunks, {stemmer}, k1=1.2 b=0.75)",
+        [
+            "engine",
+            "build s",
+            "query p50/p95 ms",
+            "replace 1 article ms",
+            "disk MB",
+            f"{SET_LABELS[qa.name]} MRR@10 / R@1",
+        ],
+        rows,
+    )
 
 
 def part_fusion(sets: dict[str, QASet], results: dict[str, Any], stemmer: str, cache: Path) -> None:
