@@ -189,8 +189,10 @@ class OpenAIChatModel:
         if isinstance(exc, openai.APIConnectionError):
             return LLMError(f"{where} failed: cannot connect ({exc})", reason="connection", **data)
         if isinstance(exc, openai.APIStatusError):
+            body = exc.body.get("error", exc.body) if isinstance(exc.body, dict) else None
+            detail = body.get("message") if isinstance(body, dict) else None
             return LLMError(
-                f"{where} failed with HTTP {exc.status_code}: {exc.message}",
+                f"{where} failed with HTTP {exc.status_code}: {detail if isinstance(detail, str) else exc.message}",
                 reason=f"http_{exc.status_code}",
                 http_status=exc.status_code,
                 **data,
