@@ -101,6 +101,10 @@ def _looks_arabic(text: str) -> bool:
     arabic = sum(1 for c in text if "\u0600" <= c <= "\u06ff" and c.isalpha())
     if not arabic or arabic < 0.5 * letters:
         return False
+    # cp1256 keeps a few French letters (à â ç è é …); Greek or Cyrillic mojibake is full of them.
+    accented = sum(1 for c in text if "\u00c0" <= c <= "\u00ff" and c.isalpha())
+    if accented > 0.02 * letters + 2:
+        return False
     # Alef and lam are about a fifth of all letters in Arabic prose; mojibake rarely has them.
     return text.count("ا") + text.count("ل") >= 0.1 * arabic
 
