@@ -140,7 +140,10 @@ class ChunkStore:
         path: Path | None = None,
         url: str | None = None,
         collection: str = "sanad",
+        allow_mismatch: bool = False,
     ) -> None:
+        """``allow_mismatch=True`` opens an index built by another embedder for reading articles
+        back and :meth:`reset` (what a rebuild needs); querying or writing it still raises."""
         import chromadb
         from chromadb.config import Settings
 
@@ -150,16 +153,20 @@ class ChunkStore:
         self._ef = SanadEmbeddingFunction(embedder)
         self._record_ef = RecordEmbeddingFunction()
         self._max_batch: int | None = None
+        self._allow_mismatch = allow_mismatch
+        self.indexed_identity: str | None = None
         settings = Settings(anonymized_telemetry=False)
         if url:
             host, port, ssl = parse_chroma_url(url)
             self.location = url
+            self._is_local = False
             try:
                 self._client = chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=settings)
             except Exception as exc:
                 raise StoreError(f"cannot reach the chroma server at {url}: {exc}", url=url) from exc
         elif path is not None:
             self.location = str(path)
+            self._is_local = True
             try:
                 Path(path).mkdir(parents=True, exist_ok=True)
                 self._client = chromadb.PersistentClient(path=str(path), settings=settings)
@@ -181,19 +188,23 @@ class ChunkStore:
                 embedding_function=self._ef,  # type: ignore[arg-type]
             )
             recorded = (chunks.metadata or {}).get(EMBEDDER_KEY)
-            if recorded != identity:
-                if recorded is None and chunks.count() == 0:  # an empty collection made by someone else: adopt it
-                    chunks.modify(metadata={**(chunks.metadata or {}), EMBEDDER_KEY: identity, SCHEMA_KEY: 1})
-                else:
-                    raise self._mismatch(str(recorded) if recorded is not None else None)
+            if recorded is None and chunks.count() == 0:  # an empty collection made by someone else: adopt it
+                chunks.modify(metadata={**(chunks.metadata or {}), EMBEDDER_KEY: identity, SCHEMA_KEY: SCHEMA_VERSION})
+                recorded = identity
+            self.indexed_identity = str(recorded) if recorded is not None else None
             space = ((chunks.configuration_json or {}).get("hnsw") or {}).get("space", "cosine")
-            if space != "cosine":
-                raise StoreError(
+            self._problem: SanadError | None = None
+            if recorded != identity:
+                self._problem = self._mismatch(self.indexed_identity)
+            elif space != "cosine":
+                self._problem = StoreError(
                     f"collection {self.collection_name!r} at {self.location} uses the {space!r} distance, "
-                    "Sanad needs 'cosine'; delete it (or run `sanad reindex`) to rebuild",
+                    f"Sanad needs 'cosine'; rebuild it with `sanad reindex`, or delete it and ingest again",
                     collection=self.collection_name,
                     space=space,
                 )
+            if self._problem is not None and not self._allow_mismatch:
+                raise self._problem
             articles = self._client.get_or_create_collection(
                 self.articles_name,
                 metadata={SCHEMA_KEY: SCHEMA_VERSION},
@@ -202,14 +213,25 @@ class ChunkStore:
         self._chunks = chunks
         self._articles = articles
 
+    @property
+    def mismatched(self) -> bool:
+        """True when the index cannot serve this embedder (vectors of another one, or not cosine);
+        only possible when opened with ``allow_mismatch=True``; :meth:`reset` clears it."""
+        return self._problem is not None
+
+    def _check_identity(self) -> None:
+        if self._problem is not None:
+            raise self._problem
+
     def _mismatch(self, recorded: str | None) -> EmbedderMismatchError:
         identity = self.embedder.identity
+        where = f"on disk: remove {self.location}" if self._is_local else f"on the server at {self.location}"
         return EmbedderMismatchError(
             f"the index in collection {self.collection_name!r} at {self.location} was built with embedder "
             f"{recorded!r}, but the configured embedder is {identity!r}; vectors from different embedders "
-            f"cannot be compared. Rebuild the index with `sanad reindex` (re-embeds every article with "
+            f"cannot be compared. Rebuild the index with `sanad reindex` (re-embeds every stored article with "
             f"{identity!r}), or delete the collections {self.collection_name!r} and {self.articles_name!r} "
-            f"(on disk: remove {self.location}) and ingest again, or set SANAD_EMBEDDER back to {recorded!r}.",
+            f"({where}) and ingest again, or set SANAD_EMBEDDER back to {recorded!r}.",
             index_identity=recorded,
             embedder_identity=identity,
             collection=self.collection_name,
@@ -260,6 +282,7 @@ class ChunkStore:
                 f"article {article.id!r}: {len(chunks)} chunks but vectors of shape {matrix.shape}",
                 article_id=article.id,
             )
+        self._check_identity()
         step = self.max_batch
         with self._guard(f"write the chunks of article {article.id!r}"):
             for i in range(0, len(chunks), step):
@@ -314,10 +337,24 @@ class ChunkStore:
         self._open()
 
     def close(self) -> None:
-        """Release the client (and its sqlite handles on disk)."""
-        close = getattr(self._client, "close", None)
-        if callable(close):
-            close()
+        """Release the client: its sqlite handles on disk, or its HTTP connections to a server.
+
+        chromadb's ``Client.close()`` stops the shared system when its last client goes, but its
+        HTTP client (1.5.9) never closes its ``httpx.Client``, which leaks sockets
+        (``ResourceWarning``); we close that session once the system is really stopped.
+        """
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        client = self._client
+        close = getattr(client, "close", None)
+        if not callable(close):  # pragma: no cover - every chromadb 1.x client has close()
+            return
+        server = getattr(client, "_server", None)
+        identifier = getattr(client, "_identifier", None)
+        close()
+        session = getattr(server, "_session", None)
+        if session is not None and identifier not in SharedSystemClient._identifier_to_system:
+            session.close()
 
     def __enter__(self) -> ChunkStore:
         return self
@@ -386,6 +423,7 @@ class ChunkStore:
     def query(self, vector: NDArray[Any], k: int, filters: Filters | None = None) -> list[Passage]:
         """The ``k`` chunks nearest to ``vector`` (cosine), best first; ``score = 1 - distance``."""
         where = chroma_where(filters)
+        self._check_identity()
         if k < 1:
             return []
         query = np.asarray(vector, dtype=np.float32).reshape(-1)
