@@ -68,12 +68,15 @@ SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | {".jsonl", ".json"}
 
 TITLE_CHARS = 120
 """Titles derived from the text are shortened to about this many characters."""
+_HEAD_CHARS = 8000  # title and bullet summary are looked for in this much of the text
 
 _SAFE_ID = re.compile(r"[\w~-][\w.~-]{0,199}")
 _BULLET = re.compile(r"[-•]\s+")
 _BULLET_SPLIT = re.compile(r"(?<=[.!?؟…])\s+[-•]\s+(?=\S)")
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
 _FM_KEY = re.compile(r"([A-Za-z_][\w-]*)[ \t]*:[ \t]*(.*)")
+_LINE_END = re.compile(r"\r\n?|\n")
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f\ufffd]")
 _LEADING_DATE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:$|[T\s])")
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -112,17 +115,20 @@ def _looks_arabic(text: str) -> bool:
 def _clean(text: str) -> str:
     """Line ends → ``\\n``, NFC, a stray leading BOM removed."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = unicodedata.normalize("NFC", text)
+    if not unicodedata.is_normalized("NFC", text):  # the check is much faster than normalising
+        text = unicodedata.normalize("NFC", text)
     return text.removeprefix("\ufeff")
 
 
 def _control_ratio(text: str) -> float:
-    bad = sum(1 for c in text if (c < " " and c not in "\t\n\f\v") or c == "\x7f" or c == "\ufffd")
-    return bad / max(1, len(text))
+    """Share of characters that do not occur in text: C0 controls (bar tab/newline/FF/VT), DEL, U+FFFD."""
+    return len(_CONTROL.findall(text)) / max(1, len(text))
 
 
-def decode_bytes(data: bytes) -> str:
+def decode_bytes(data: bytes, *, clean: bool = True) -> str:
     """Decode a file's bytes to clean text; raises ``ValueError`` with a plain reason.
+
+    ``clean=False`` skips line-end and NFC normalisation (JSON readers clean each string instead).
 
     Tries a BOM (UTF-8, UTF-16, UTF-32), then UTF-8, then Windows-1256 (Arabic) when it decodes
     cleanly and reads as Arabic. NUL bytes or mostly control characters mean binary data.
@@ -150,7 +156,7 @@ def decode_bytes(data: bytes) -> str:
                 raise ValueError(
                     f"not UTF-8 text (invalid byte at offset {exc.start}), nor Arabic Windows-1256"
                 ) from None
-    text = _clean(text)
+    text = _clean(text) if clean else text.removeprefix("\ufeff")
     if "\x00" in text or _control_ratio(text) > 0.05:
         raise ValueError("binary data (mostly control characters), not text")
     return text
@@ -324,7 +330,10 @@ def _build(
         when = parse_date(date_value)
     except ValueError as exc:
         raise _Bad(str(exc)) from None
-    derived_title, derived_summary = _title_and_summary(text)
+    if not title or not summary:
+        derived_title, derived_summary = _title_and_summary(text[:_HEAD_CHARS])
+        title = title or derived_title
+        summary = summary or derived_summary
     if given_id is not None:
         ident = given_id
     elif url:
@@ -333,12 +342,12 @@ def _build(
         ident = _make_id(fallback_id[0], *fallback_id[1])
     return Article(
         id=ident,
-        title=title or derived_title,
+        title=title,
         text=text,
         date=when,
         source=source,
         url=url,
-        summary=summary or derived_summary,
+        summary=summary,
         path=path,
     )
 
@@ -408,7 +417,7 @@ def _read_text(text: str, rel: str, path: str, max_chars: int) -> Iterator[_Item
 
 def _read_jsonl(text: str, rel: str, path: str, max_chars: int) -> Iterator[_Item]:
     stem = _slug(Path(rel).stem, 30)
-    for number, line in enumerate(text.split("\n"), start=1):
+    for number, line in enumerate(_LINE_END.split(text), start=1):
         if not line.strip():
             continue
         try:
@@ -530,7 +539,7 @@ def _read_file(
         yield InputError(f"file is {len(data):,} bytes, over the {max_bytes:,}-byte limit", path=path)
         return
     try:
-        text = decode_bytes(data)
+        text = decode_bytes(data, clean=file.suffix.lower() not in {".json", ".jsonl"})
     except ValueError as exc:
         yield InputError(str(exc), path=path)
         return

@@ -401,3 +401,14 @@ def test_articles_from_records() -> None:
 def test_articles_from_records_honours_the_size_limit() -> None:
     (error,) = articles_from_records([{"text": "a" * 50}], origin="api", max_article_chars=10)
     assert isinstance(error, InputError) and "over the 10-character limit" in error.message
+
+
+def test_jsonl_with_crlf_line_ends_and_nfd_text(tmp_path: Path) -> None:
+    nfd = unicodedata.normalize("NFD", "مُدَّة")  # shadda and fatha in non-canonical order after NFD
+    lines = [json.dumps({"text": f"{ARABIC} {nfd}\r\nسطر"}, ensure_ascii=False), "{broken", json.dumps({"text": "ب"})]
+    file = tmp_path / "crlf.jsonl"
+    file.write_bytes("\r\n".join(lines).encode("utf-8"))
+    articles, errors = read(file)
+    assert [e.data["line"] for e in errors] == [2]
+    assert articles[0].text == unicodedata.normalize("NFC", f"{ARABIC} {nfd}\nسطر")
+    assert articles[1].id.startswith("crlf-3-")
