@@ -1,61 +1,63 @@
 """A persistent BM25 index over normalised, stemmed chunk text: the lexical leg of retrieval.
 
-It lives in a folder beside the chromadb data (``lexical.sqlite3``, SQLite FTS5) and is a
-*derived* index: chromadb stays the source of truth. Every write is one SQLite transaction
-(WAL journal), so a process that dies mid-write leaves the previous state, never half an
-article. :meth:`LexicalIndex.article_hashes` lets the indexer compare with the store after a
-crash and :meth:`LexicalIndex.diff` names what to repair; :meth:`LexicalIndex.rebuild`
-starts over from ``store.iter_passages()``.
+It lives in a folder beside the chromadb data and is a *derived* index: chromadb stays the
+source of truth. Layout::
 
-Why SQLite FTS5 (numbers in ``benchmarks/retrieval_lab.py --parts engines``): it is in the
-standard library, updates one article at a time in a transaction (bm25s must rebuild and
-rewrite its whole index for any change), filters on metadata in the same SQL query, and its
-fixed BM25 parameters (k1=1.2, b=0.75) are the best we measured on the QA sets anyway.
+    PATH/CURRENT            name of the live generation (replaced by temp + rename)
+    PATH/gen-000001/tantivy/      the tantivy index: one document per chunk (terms + metadata)
+    PATH/gen-000001/lexical.sqlite3  what the index holds: article id → content hash; settings
 
-Terms come from :func:`index.stemming.analyse`; the analyser's name is recorded, and an index
-built with another analyser is emptied on open (``article_hashes()`` is then empty, so the
-indexer's repair re-adds everything from the store).
+Engine: tantivy (Rust, via tantivy-py). ``benchmarks/retrieval_lab.py --parts engines``
+compared it with SQLite FTS5 and bm25s on 16.9k chunks (XQuAD-ar + 5,000 news articles):
+tantivy queries in 0.07 ms p50 / 0.14 ms p95 (FTS5: 18 / 46 ms, growing with the number of
+matching rows; bm25s: 0.6 / 3.8 ms), builds in 1.2 s (FTS5 ~6 s, bm25s 7.7 s), and replaces
+one article in ~50 ms (FTS5 1 ms; bm25s must rebuild and rewrite everything: 2 s); same
+ranking quality for all three (BM25 k1=1.2, b=0.75, the best setting we measured anyway).
+
+Crash safety: a tantivy commit is atomic, and an article's hash is recorded (SQLite
+transaction) only *after* its chunks are committed, and removed only after they are gone.
+So after any crash, :meth:`LexicalIndex.diff` against the store's article hashes names every
+article to re-index or drop (the indexer must write chromadb first, then this index).
+:meth:`LexicalIndex.rebuild` builds a whole new generation and switches ``CURRENT`` by rename.
+An index built with another analyser or schema, or one that cannot be opened, is replaced by
+an empty one on open (``recovered`` says why), and the store diff then refills it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
 import sqlite3
 import threading
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .documents import Chunk, Filters, Passage, date_number
-from .errors import StoreError
+from .errors import ConfigError, StoreError
 from .stemming import DEFAULT_STEMMER, analyse
 
 SCHEMA_VERSION = "1"
-DB_NAME = "lexical.sqlite3"
 MAX_QUERY_TERMS = 64
+WRITER_HEAP = 32_000_000
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS articles (
-    article_id TEXT PRIMARY KEY,
-    content_hash TEXT NOT NULL,
-    chunks INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS chunks (
-    rowid INTEGER PRIMARY KEY,
-    chunk_id TEXT NOT NULL UNIQUE,
-    article_id TEXT NOT NULL,
-    source TEXT NOT NULL DEFAULT '',
-    date INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
-CREATE VIRTUAL TABLE IF NOT EXISTS terms USING fts5(
-    body, tokenize = "unicode61 remove_diacritics 0 tokenchars '_'"
-);
-CREATE VIRTUAL TABLE IF NOT EXISTS vocab USING fts5vocab(terms, 'row');
-"""
+_SQL_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS articles (article_id TEXT PRIMARY KEY, content_hash TEXT NOT NULL,"
+    " chunks INTEGER NOT NULL)",
+)
+
+
+def _tantivy() -> Any:
+    try:
+        import tantivy
+    except ImportError as exc:  # pragma: no cover - dependency is required
+        raise ConfigError("the tantivy package is not installed: pip install tantivy") from exc
+    return tantivy
 
 
 @dataclass
@@ -72,6 +74,7 @@ class Diff:
 
     @property
     def to_index(self) -> list[str]:
+        """Articles to (re-)upsert from the store."""
         return self.missing + self.stale
 
 
@@ -80,62 +83,120 @@ def fingerprint(chunk_ids: Iterable[str]) -> str:
     return "chunks:" + hashlib.sha256("\n".join(sorted(chunk_ids)).encode()).hexdigest()[:16]
 
 
+def _chunk_fields(p: Passage | Chunk) -> tuple[str, str, str, int]:
+    if isinstance(p, Passage):
+        return p.chunk_id, p.article_id, p.source, date_number(p.date)
+    return p.id, p.article_id, "", 0
+
+
+class _Generation:
+    """One generation on disk: the tantivy index and its SQLite sidecar."""
+
+    def __init__(self, root: Path, analyser: str) -> None:
+        tv = _tantivy()
+        self.root = root
+        sb = tv.SchemaBuilder()
+        sb.add_text_field("chunk_id", stored=True, tokenizer_name="raw", index_option="basic")
+        sb.add_text_field("article_id", stored=False, tokenizer_name="raw", index_option="basic")
+        sb.add_text_field("source", stored=False, tokenizer_name="raw", index_option="basic")
+        sb.add_integer_field("date", stored=False, indexed=True, fast=True)
+        sb.add_text_field("body", stored=False, tokenizer_name="whitespace", index_option="freq")
+        self.schema = sb.build()
+        (root / "tantivy").mkdir(parents=True, exist_ok=True)
+        self.index = tv.Index(self.schema, path=str(root / "tantivy"), reuse=True)
+        self.db = sqlite3.connect(root / "lexical.sqlite3", check_same_thread=False, timeout=30.0, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        for stmt in _SQL_SCHEMA:
+            self.db.execute(stmt)
+        want = {"schema": SCHEMA_VERSION, "analyser": analyser}
+        have = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
+        if have and have != want:
+            raise ConfigError(f"lexical index built with {have}, need {want}")
+        self.db.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", list(want.items()))
+
+    def close(self) -> None:
+        self.db.close()
+
+
 class LexicalIndex:
-    """BM25 over SQLite FTS5. Thread-safe; one connection guarded by a lock."""
+    """BM25 over tantivy, with metadata filters and article hashes. Thread-safe."""
 
     def __init__(self, path: Path, *, analyser: str = DEFAULT_STEMMER) -> None:
         self.path = Path(path)
         self.analyser = analyser
+        self.recovered: str | None = None
         self._lock = threading.RLock()
-        self._db = self._open()
+        self._gen = self._open()
 
-    def _open(self) -> sqlite3.Connection:
+    # ------------------------------------------------------------------ generations
+
+    def _current_name(self) -> str | None:
+        try:
+            name = (self.path / "CURRENT").read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        return name or None
+
+    def _switch_to(self, name: str) -> None:
+        tmp = self.path / "CURRENT.tmp"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(name + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        tmp.replace(self.path / "CURRENT")
+        for other in self.path.glob("gen-*"):
+            if other.name != name:
+                shutil.rmtree(other, ignore_errors=True)
+
+    def _next_name(self) -> str:
+        numbers = [int(p.name[4:]) for p in self.path.glob("gen-*") if p.name[4:].isdigit()]
+        return f"gen-{max(numbers, default=0) + 1:06d}"
+
+    def _open(self) -> _Generation:
         try:
             self.path.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path / DB_NAME, check_same_thread=False, timeout=30.0, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            self._db = db
-            with self._write():
-                for stmt in _SCHEMA.split(";"):
-                    if stmt.strip():
-                        db.execute(stmt)
-                self._check_meta()
-            return db
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot open the lexical index at {self.path}: {exc}", path=str(self.path)) from exc
+        except OSError as exc:
+            raise StoreError(f"cannot create the lexical index folder {self.path}: {exc}", path=str(self.path)) from exc
+        name = self._current_name()
+        if name and (self.path / name).is_dir():
+            try:
+                gen = _Generation(self.path / name, self.analyser)
+            except (ConfigError, OSError, ValueError, sqlite3.Error) as exc:
+                self.recovered = f"replaced an unusable lexical index ({exc}); it is refilled from the store"
+            else:
+                for other in self.path.glob("gen-*"):  # a rebuild that died half-way
+                    if other.name != name:
+                        shutil.rmtree(other, ignore_errors=True)
+                return gen
+        elif name:
+            self.recovered = f"lexical index generation {name} is missing; it is refilled from the store"
+        fresh = self._next_name()
+        try:
+            gen = _Generation(self.path / fresh, self.analyser)
+        except (OSError, ValueError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot create the lexical index at {self.path}: {exc}", path=str(self.path)) from exc
+        self._switch_to(fresh)
+        return gen
 
     # ------------------------------------------------------------------ plumbing
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One transaction: all of it is written, or (on any error or crash) none of it."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            else:
-                self._db.execute("COMMIT")
-
-    def _check_meta(self) -> None:
-        want = {"schema": SCHEMA_VERSION, "analyser": self.analyser}
-        have = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
-        if have and have != want:
-            # Built by another analyser or schema: its terms cannot be queried with ours.
-            self._clear()
-        self._db.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", list(want.items()))
-
-    def _clear(self) -> None:
-        self._db.execute("DELETE FROM terms")
-        self._db.execute("DELETE FROM chunks")
-        self._db.execute("DELETE FROM articles")
+    def _sql(self) -> Iterator[sqlite3.Connection]:
+        """One SQLite transaction on the sidecar."""
+        db = self._gen.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        else:
+            db.execute("COMMIT")
 
     def close(self) -> None:
         with self._lock:
-            self._db.close()
+            self._gen.close()
 
     def __enter__(self) -> LexicalIndex:
         return self
@@ -160,99 +221,105 @@ class LexicalIndex:
         by_article: dict[str, list[Passage | Chunk]] = defaultdict(list)
         for p in passages:
             by_article[p.article_id].append(p)
-        rows = {aid: [(p, " ".join(self.terms(p.text))) for p in items] for aid, items in by_article.items()}
+        if not by_article:
+            return
         hashes = content_hashes or {}
-        try:
-            with self._write() as db:
-                for aid, items in rows.items():
-                    self._delete(db, aid)
-                    for p, body in items:
-                        source = p.source if isinstance(p, Passage) else ""
-                        day = date_number(p.date) if isinstance(p, Passage) else 0
-                        cur = db.execute(
-                            "INSERT OR REPLACE INTO chunks(chunk_id, article_id, source, date) VALUES (?, ?, ?, ?)",
-                            (p.chunk_id if isinstance(p, Passage) else p.id, aid, source, day),
-                        )
-                        db.execute("INSERT INTO terms(rowid, body) VALUES (?, ?)", (cur.lastrowid, body))
-                    ids = [p.chunk_id if isinstance(p, Passage) else p.id for p, _ in items]
-                    db.execute(
-                        "INSERT INTO articles(article_id, content_hash, chunks) VALUES (?, ?, ?)",
-                        (aid, hashes.get(aid) or fingerprint(ids), len(ids)),
+        docs = {
+            aid: [(_chunk_fields(p), " ".join(self.terms(p.text))) for p in items] for aid, items in by_article.items()
+        }
+        tv = _tantivy()
+
+        def write(writer: Any) -> None:
+            for aid, items in docs.items():
+                writer.delete_documents_by_term("article_id", aid)
+                for (cid, _, src, day), body in items:
+                    writer.add_document(tv.Document(chunk_id=cid, article_id=aid, source=src, date=day, body=body))
+
+        with self._lock:
+            self._commit_tantivy(write)
+            try:
+                with self._sql() as db:  # recorded only once the chunks are committed
+                    db.executemany(
+                        "INSERT OR REPLACE INTO articles(article_id, content_hash, chunks) VALUES (?, ?, ?)",
+                        [
+                            (aid, hashes.get(aid) or fingerprint(f[0] for f, _ in items), len(items))
+                            for aid, items in docs.items()
+                        ],
                     )
-        except sqlite3.Error as exc:
-            raise StoreError(f"lexical index write failed: {exc}", path=str(self.path)) from exc
+            except sqlite3.Error as exc:
+                raise StoreError(f"lexical index write failed: {exc}", path=str(self.path)) from exc
 
-    upsert_passages = upsert
-
-    def _delete(self, db: sqlite3.Connection, article_id: str) -> int:
-        rowids = [r for (r,) in db.execute("SELECT rowid FROM chunks WHERE article_id = ?", (article_id,))]
-        if rowids:
-            db.executemany("DELETE FROM terms WHERE rowid = ?", [(r,) for r in rowids])
-            db.execute("DELETE FROM chunks WHERE article_id = ?", (article_id,))
-        db.execute("DELETE FROM articles WHERE article_id = ?", (article_id,))
-        return len(rowids)
+    def _commit_tantivy(self, ops: Callable[[Any], object]) -> None:
+        """Run ``ops(writer)`` and commit, holding tantivy's writer lock only meanwhile."""
+        try:
+            writer = self._gen.index.writer(heap_size=WRITER_HEAP, num_threads=1)
+        except ValueError as exc:
+            raise StoreError(
+                f"the lexical index at {self.path} is being written by another process: {exc}", path=str(self.path)
+            ) from exc
+        try:
+            ops(writer)
+            writer.commit()
+        except BaseException:
+            writer.rollback()
+            raise
+        finally:
+            writer.wait_merging_threads()  # releases the writer lock
+        self._gen.index.reload()
 
     def delete_article(self, article_id: str) -> int:
         """Remove an article's chunks; returns how many there were (0 if unknown)."""
-        try:
-            with self._write() as db:
-                return self._delete(db, article_id)
-        except sqlite3.Error as exc:
-            raise StoreError(f"lexical index write failed: {exc}", path=str(self.path)) from exc
+        with self._lock:
+            row = self._gen.db.execute("SELECT chunks FROM articles WHERE article_id = ?", (article_id,)).fetchone()
+            self._commit_tantivy(lambda w: w.delete_documents_by_term("article_id", article_id))
+            with self._sql() as db:  # forgotten only once the chunks are gone
+                db.execute("DELETE FROM articles WHERE article_id = ?", (article_id,))
+        return int(row[0]) if row else 0
 
     def rebuild(
-        self, passages: Iterable[Passage], *, content_hashes: Mapping[str, str] | None = None, batch: int = 2000
+        self, passages: Iterable[Passage], *, content_hashes: Mapping[str, str] | None = None, batch: int = 5000
     ) -> int:
         """Start over from ``passages`` (e.g. ``store.iter_passages()``); returns the chunk count.
 
-        Built into a fresh file that replaces the old one by rename when complete, so the
-        old index stays readable (and intact after a crash) until the new one is whole.
+        Built as a new generation; ``CURRENT`` switches to it by rename when it is complete,
+        so a crash mid-rebuild leaves the old index in place.
         """
-        tmp_dir = self.path.parent / f".{self.path.name}.rebuild"
-        tmp_db = tmp_dir / DB_NAME
-        tmp_dir.mkdir(parents=True, exist_ok=True)
-        for leftover in tmp_dir.glob(DB_NAME + "*"):
-            leftover.unlink()
-        fresh = LexicalIndex(tmp_dir, analyser=self.analyser)
-        try:
-            pending: dict[str, list[Passage]] = defaultdict(list)
-            order: list[str] = []
-            for p in passages:  # group by article (iter_passages may interleave them)
-                if p.article_id not in pending:
-                    order.append(p.article_id)
-                pending[p.article_id].append(p)
-            for i in range(0, len(order), batch):
-                part = [p for aid in order[i : i + batch] for p in pending[aid]]
-                fresh.upsert(part, content_hashes=content_hashes)
-            fresh._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        finally:
-            fresh.close()
         with self._lock:
-            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            self._db.close()  # the last connection's close removes the (empty) WAL
-            tmp_db.replace(self.path / DB_NAME)
-            for leftover in tmp_dir.iterdir():
-                leftover.unlink()
-            tmp_dir.rmdir()
-            self._db = self._open()
-        return self.count()
+            name = self._next_name()
+            old = self._gen
+            staging = LexicalIndex.__new__(LexicalIndex)
+            staging.path, staging.analyser, staging.recovered = self.path, self.analyser, None
+            staging._lock = threading.RLock()
+            staging._gen = _Generation(self.path / name, self.analyser)
+            try:
+                pending: dict[str, list[Passage]] = defaultdict(list)
+                for p in passages:  # all chunks of an article in one upsert
+                    pending[p.article_id].append(p)
+                    if len(pending) > batch:
+                        first = next(iter(pending))
+                        staging.upsert(pending.pop(first), content_hashes=content_hashes)
+                if pending:
+                    staging.upsert([p for ps in pending.values() for p in ps], content_hashes=content_hashes)
+            except BaseException:
+                staging.close()
+                shutil.rmtree(self.path / name, ignore_errors=True)
+                raise
+            self._gen = staging._gen
+            self._switch_to(name)
+            old.close()
+            return self.count()
 
     # ------------------------------------------------------------------ reads
 
     def count(self) -> int:
         """Number of indexed chunks."""
         with self._lock:
-            return int(self._db.execute("SELECT count(*) FROM chunks").fetchone()[0])
+            return int(self._gen.index.searcher().num_docs)
 
     def article_hashes(self) -> dict[str, str]:
         """Article id → content hash recorded at upsert (or the chunk-id fingerprint)."""
         with self._lock:
-            return dict(self._db.execute("SELECT article_id, content_hash FROM articles").fetchall())
-
-    def article_chunk_ids(self, article_id: str) -> list[str]:
-        with self._lock:
-            rows = self._db.execute("SELECT chunk_id FROM chunks WHERE article_id = ? ORDER BY rowid", (article_id,))
-            return [r for (r,) in rows]
+            return dict(self._gen.db.execute("SELECT article_id, content_hash FROM articles").fetchall())
 
     def diff(self, store_hashes: Mapping[str, str]) -> Diff:
         """Compare with the store's article hashes: what is missing, stale, or extra here."""
@@ -264,49 +331,46 @@ class LexicalIndex:
         )
 
     def query_coverage(self, query: str) -> float:
-        """Share of the query's terms that occur anywhere in the index (0.0 for no terms)."""
-        terms = sorted(set(self.terms(query)))[:MAX_QUERY_TERMS]
+        """Share of the query's distinct terms that occur anywhere in the index (0.0 for none)."""
+        terms = list(dict.fromkeys(self.terms(query)))[:MAX_QUERY_TERMS]
         if not terms:
             return 0.0
         with self._lock:
-            marks = ",".join("?" * len(terms))
-            found = self._db.execute(f"SELECT count(*) FROM vocab WHERE term IN ({marks})", terms).fetchone()[0]
-        return float(found) / len(terms)
+            searcher = self._gen.index.searcher()
+            found = sum(1 for t in terms if searcher.doc_freq("body", t) > 0)
+        return found / len(terms)
 
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
         """The ``k`` best chunks by BM25 as ``(chunk_id, score)``, best first; scores are > 0."""
         terms = list(dict.fromkeys(self.terms(query)))[:MAX_QUERY_TERMS]
         if not terms or k < 1:
             return []
-        match = " OR ".join(f'"{t}"' for t in terms)
-        where, params = _filter_sql(filters)
-        sql = (
-            "SELECT c.chunk_id, -bm25(terms) AS score FROM terms JOIN chunks c ON c.rowid = terms.rowid "
-            f"WHERE terms MATCH ? {where} ORDER BY bm25(terms) LIMIT ?"
-        )
-        try:
-            with self._lock:
-                rows = self._db.execute(sql, [match, *params, k]).fetchall()
-        except sqlite3.Error as exc:
-            raise StoreError(f"lexical search failed: {exc}", path=str(self.path)) from exc
-        return [(cid, float(score)) for cid, score in rows]
+        tv = _tantivy()
+        with self._lock:
+            gen = self._gen
+            q = tv.Query.boolean_query(
+                [(tv.Occur.Should, tv.Query.term_query(gen.schema, "body", t, index_option="freq")) for t in terms]
+            )
+            flt = _filter_query(tv, gen.schema, filters)
+            if flt is not None:
+                q = tv.Query.boolean_query([(tv.Occur.Must, q), (tv.Occur.Must, tv.Query.const_score_query(flt, 0.0))])
+            searcher = gen.index.searcher()
+            hits = searcher.search(q, k, count=False).hits
+            return [(str(searcher.doc(addr)["chunk_id"][0]), float(score)) for score, addr in hits if score > 0]
 
 
-def _filter_sql(filters: Filters | None) -> tuple[str, list[object]]:
+def _filter_query(tv: Any, schema: Any, filters: Filters | None) -> Any:
     if filters is None or filters.empty:
-        return "", []
-    clauses: list[str] = []
-    params: list[object] = []
+        return None
+    parts: list[Any] = []
     if filters.sources:
-        clauses.append(f"c.source IN ({','.join('?' * len(filters.sources))})")
-        params += list(filters.sources)
+        parts.append(tv.Query.term_set_query(schema, "source", list(filters.sources)))
     if filters.article_ids:
-        clauses.append(f"c.article_id IN ({','.join('?' * len(filters.article_ids))})")
-        params += list(filters.article_ids)
-    if filters.since:
-        clauses.append("c.date >= ?")
-        params.append(date_number(filters.since))
-    if filters.until:
-        clauses.append("c.date > 0 AND c.date <= ?")
-        params.append(date_number(filters.until))
-    return "AND " + " AND ".join(clauses), params
+        parts.append(tv.Query.term_set_query(schema, "article_id", list(filters.article_ids)))
+    if filters.since or filters.until:
+        lower = date_number(filters.since) if filters.since else 1  # unknown dates (0) never match
+        upper = date_number(filters.until) if filters.until else None
+        parts.append(tv.Query.range_query(schema, "date", tv.FieldType.Integer, lower, upper))
+    if len(parts) == 1:
+        return parts[0]
+    return tv.Query.boolean_query([(tv.Occur.Must, p) for p in parts])
