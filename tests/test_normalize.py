@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import unicodedata
 
 from hypothesis import given, settings
@@ -69,7 +70,7 @@ def test_map_is_monotonic_and_in_range(text: str) -> None:
     assert norm == normalise(text)
     assert len(index) == len(norm)
     assert all(0 <= i < len(text) for i in index)
-    assert all(a <= b for a, b in zip(index, index[1:], strict=False))
+    assert all(a <= b for a, b in itertools.pairwise(index))
     for out_pos, in_pos in enumerate(index):  # every output character comes from its mapped input character
         assert norm[out_pos] in fold_char(text[in_pos])
 
