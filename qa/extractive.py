@@ -62,7 +62,7 @@ class Candidate:
 
     @property
     def score(self) -> float:
-        return self.dense + 0.5 * self.overlap
+        return self.dense + 0.5 * self.overlap + 0.01 * self.passage.score
 
 
 def candidates(passages: Sequence[Passage]) -> list[Candidate]:
@@ -97,14 +97,22 @@ class ExtractiveAnswerer:
         min_overlap: float = 0.5,
         min_dense: float = 0.80,
         keep_ratio: float = 0.92,
+        dense_candidates: int = 12,
     ) -> None:
         self.embedder = embedder
         self.max_sentences = max_sentences
         self.min_overlap = min_overlap
         self.min_dense = min_dense
         self.keep_ratio = keep_ratio
+        self.dense_candidates = dense_candidates
 
     def score(self, question: str, cands: list[Candidate]) -> None:
+        """Lexical overlap for every candidate; embeddings only where words alone do not decide.
+
+        Embedding sentences is the expensive part, so it is done for at most ``dense_candidates``
+        sentences and only when no sentence shares enough of the question's vocabulary (a
+        paraphrase, or a question in another language than the articles).
+        """
         q_terms = set(terms(question))
         if q_terms and cands:
             df: Counter[str] = Counter()
@@ -116,12 +124,15 @@ class ExtractiveAnswerer:
             total = sum(weight.values()) or 1.0
             for c, ts in zip(cands, cand_terms, strict=True):
                 c.overlap = sum(weight[t] for t in q_terms & ts) / total
-        if self.embedder is not None and cands:
-            q = self.embedder.embed([question], "query")[0]
-            vecs = self.embedder.embed([c.text for c in cands], "passage")
-            sims = np.asarray(vecs, dtype=np.float32) @ np.asarray(q, dtype=np.float32)
-            for c, s in zip(cands, sims, strict=True):
-                c.dense = float(s)
+        if self.embedder is None or not cands or max(c.overlap for c in cands) >= self.min_overlap:
+            return
+        # Candidates come in retrieval order (best passages first): embed the first ones.
+        chosen = sorted(cands[: self.dense_candidates], key=lambda c: c.overlap, reverse=True)
+        q = self.embedder.embed([question], "query")[0]
+        vecs = self.embedder.embed([c.text for c in chosen], "passage")
+        sims = np.asarray(vecs, dtype=np.float32) @ np.asarray(q, dtype=np.float32)
+        for c, s in zip(chosen, sims, strict=True):
+            c.dense = float(s)
 
     def supported(self, c: Candidate) -> bool:
         return c.overlap >= self.min_overlap or (self.embedder is not None and c.dense >= self.min_dense)
