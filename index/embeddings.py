@@ -261,7 +261,8 @@ class SentenceTransformerEmbedder:
             normalize_embeddings=True,
             convert_to_numpy=True,
         )
-        return np.asarray(out, dtype=np.float32).reshape(len(texts), -1)
+        # normalised again in float32: a half-precision model's unit vectors are only ~1e-3 close to 1
+        return l2_normalise(np.asarray(out, dtype=np.float32).reshape(len(texts), -1))
 
     def count_tokens(self, text: str) -> int:
         tokenizer = self._model.tokenizer
