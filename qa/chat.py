@@ -226,16 +226,27 @@ def _script(text: str) -> str:
     return detect_language(text)
 
 
-def _previous_exchange(history: Sequence[Turn]) -> tuple[Turn | None, Answer | None]:
+def _previous_exchange(history: Sequence[Turn]) -> tuple[Turn | None, Turn | None]:
+    """The last user turn, and the assistant turn that answered it (if any)."""
     question: Turn | None = None
-    answer: Answer | None = None
+    reply: Turn | None = None
     for turn in reversed(history):
-        if turn.role == "assistant" and answer is None and question is None:
-            answer = turn.answer
+        if turn.role == "assistant" and reply is None and question is None:
+            reply = turn
         elif turn.role == "user":
             question = turn
             break
-    return question, answer
+    return question, reply
+
+
+def _answer_texts(reply: Turn) -> list[str]:
+    """What the assistant said, claim by claim; nothing when it said the sources do not answer."""
+    answer = reply.answer
+    if answer is None:  # a history given as plain messages (the OpenAI-compatible endpoint)
+        return [_MARKER.sub("", reply.content)] if reply.content.strip() else []
+    if answer.status != "answered":
+        return []
+    return [c.text for c in answer.claims] or [_MARKER.sub("", answer.answer)]
 
 
 def carry_terms(history: Sequence[Turn], message: str) -> list[str]:
@@ -265,8 +276,8 @@ def carry_terms(history: Sequence[Turn], message: str) -> list[str]:
             carried.append(surface)
     refers_back = _refers_back([tok for tok, _, _ in tokens_with_spans(message)])
     leans_on_answer = refers_back or len(own_terms) < MIN_CONTENT_TERMS
-    if leans_on_answer and prev_a is not None and prev_a.status == "answered":
-        texts = [c.text for c in prev_a.claims] or [_MARKER.sub("", prev_a.answer)]
+    if leans_on_answer and prev_a is not None:
+        texts = _answer_texts(prev_a)
         counts: Counter[str] = Counter()
         first_surface: dict[str, str] = {}
         order: dict[str, int] = {}
@@ -349,12 +360,14 @@ def chat_turn(
     k: int | None = None,
     filters: Filters | None = None,
     on_token: TokenCallback | None = None,
+    on_rewrite: Callable[[str], None] | None = None,
 ) -> Answer:
     """Answer ``message`` in the context of ``session`` and append both turns to it.
 
-    Rewrites a follow-up into a standalone question, retrieves with that, answers (streaming
-    the answer text to ``on_token`` when a chat model is configured). The session is changed
-    only when the turn succeeds. ``answer.timings`` gains ``rewrite`` and ``retrieve``.
+    Rewrites a follow-up into a standalone question (told to ``on_rewrite`` before retrieval),
+    retrieves with that, answers (streaming the answer text to ``on_token`` when a chat model is
+    configured). The session is changed only when the turn succeeds. ``answer.timings`` gains
+    ``rewrite`` and ``retrieve``.
     """
     message = message.strip()
     if not message:
@@ -365,6 +378,8 @@ def chat_turn(
     t0 = time.perf_counter()
     standalone = rewrite_question(session.turns, message, assistant.chat_model)
     t1 = time.perf_counter()
+    if on_rewrite is not None:
+        on_rewrite(standalone)
     passages = assistant.search(standalone, k=k, filters=filters)
     t2 = time.perf_counter()
     answer = _answer(assistant, standalone, passages, on_token)
