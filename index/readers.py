@@ -144,7 +144,7 @@ def decode_bytes(data: bytes, *, clean: bool = True) -> str:
             break
     else:
         if b"\x00" in data:
-            raise ValueError("binary file (contains NUL bytes), not text")
+            raise ValueError("binary file (contains NUL bytes), not text; UTF-16 text needs a byte-order mark")
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
