@@ -366,8 +366,10 @@ def chat_turn(
 
     Rewrites a follow-up into a standalone question (told to ``on_rewrite`` before retrieval),
     retrieves with that, answers (streaming the answer text to ``on_token`` when a chat model is
-    configured). The session is changed only when the turn succeeds. ``answer.timings`` gains
-    ``rewrite`` and ``retrieve``.
+    configured). ``answer.question`` is the standalone question. Without an LLM, a follow-up
+    that names things of its own is answered by its own words from the passages that the
+    standalone question retrieved. The session is changed only when the turn succeeds.
+    ``answer.timings`` gains ``rewrite`` and ``retrieve``.
     """
     message = message.strip()
     if not message:
@@ -382,7 +384,13 @@ def chat_turn(
         on_rewrite(standalone)
     passages = assistant.search(standalone, k=k, filters=filters)
     t2 = time.perf_counter()
-    answer = _answer(assistant, standalone, passages, on_token)
+    question = standalone
+    if assistant.chat_model is None and standalone != message and len(content_terms(message)) >= MIN_CONTENT_TERMS:
+        # Without an LLM the carried terms steer retrieval; the extractive answerer then weighs the
+        # sentences by the words the user asked with (the carried ones would only dilute them).
+        question = message
+    answer = _answer(assistant, question, passages, on_token)
+    answer.question = standalone
     answer.timings = {"rewrite": t1 - t0, "retrieve": t2 - t1, **answer.timings, "total": time.perf_counter() - t0}
     session.turns.append(Turn(role="user", content=message, standalone_question=standalone))
     session.turns.append(Turn(role="assistant", content=answer.answer, answer=answer))
