@@ -42,7 +42,7 @@ _LINE = re.compile(r"[^\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]+")
 # URLs and e-mail addresses; trailing punctuation stays outside so `see http://x.org.` still ends.
 _PROTECTED = re.compile(
     r"(?:https?://|ftp://|www\.)[^\s<>\"'«»]*[^\s<>\"'«».,;:!?؟؛…)\]}،]"
-    r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+    r"|(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
 )
 _LIST_NUMBER = re.compile(r"[0-9٠-٩۰-۹]{1,2}")
 _DOTTED = re.compile(r"(?:[^\W\d_]{1,3}\.)+[^\W\d_]{1,3}")
