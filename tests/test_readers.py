@@ -412,3 +412,19 @@ def test_jsonl_with_crlf_line_ends_and_nfd_text(tmp_path: Path) -> None:
     assert [e.data["line"] for e in errors] == [2]
     assert articles[0].text == unicodedata.normalize("NFC", f"{ARABIC} {nfd}\nسطر")
     assert articles[1].id.startswith("crlf-3-")
+
+
+SEEDS = Path(__file__).resolve().parents[2] / "shared" / "data" / "seeds"
+
+
+@pytest.mark.skipif(not (SEEDS / "article-ankara-talks.txt").exists(), reason="shared seed articles not present")
+def test_shared_seed_articles_when_present() -> None:
+    """The demo corpus: one article opens with a one-line bullet summary, the other does not."""
+    articles, errors = read(SEEDS)
+    assert errors == []
+    by_name = {Path(a.path).name: a for a in articles}
+    talks = by_name["article-ankara-talks.txt"]
+    assert len(talks.summary.split("\n")) == 3
+    assert not talks.title.startswith("-") and talks.title[:20] in talks.text.split("\n", 2)[2]
+    call = by_name["article-phone-call.txt"]
+    assert call.summary == "" and call.text.startswith(call.title)
