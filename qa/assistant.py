@@ -91,7 +91,9 @@ class Assistant:
             )
 
     def ingest_records(self, records: Iterable[Mapping[str, Any]], *, origin: str = "api") -> IngestReport:
-        items = articles_from_records([dict(r) for r in records], origin=origin)
+        items = articles_from_records(
+            [dict(r) for r in records], origin=origin, max_article_chars=self.settings.ingest.max_article_chars
+        )
         with self._write_lock:
             return self.indexer.ingest(items)
 
