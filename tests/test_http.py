@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -455,3 +461,48 @@ def test_llm_stream_preview_then_only_verified_citations(tmp_path: Path) -> None
     assert "عشرة آلاف" not in final["answer"]
     assert all(fabricated not in c["quote"] for c in final["citations"])
     assert_verified(final)
+
+
+# --- `sanad serve` through the real entry point ----------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_sanad_serve_command(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SANAD_")}
+    env |= {"SANAD_HOME": str(tmp_path / "home"), "SANAD_API_KEY": "cli-key"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qa", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, f"sanad serve exited early: {proc.communicate()[0]}"
+            try:
+                health = httpx.get(url + "/healthz", timeout=2)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "sanad serve did not come up in 60 s"
+                time.sleep(0.2)
+        assert health.json()["status"] == "ok"
+        assert httpx.get(url + "/v1/articles", timeout=10).status_code == 401  # SANAD_API_KEY was read
+        assert httpx.get(url + "/", timeout=10).status_code == 200
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            output = proc.communicate(timeout=30)[0]
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            output = proc.communicate()[0]
+    assert proc.returncode == 0, output
