@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from index.normalize import normalise  # noqa: E402
-from index.stemming import STOPWORDS, analyse, get_stemmer, stemmer_names  # noqa: E402
+from index.stemming import STOPWORDS, analyse, get_stemmer, index_terms, stemmer_names  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
 SETS = {
@@ -432,7 +432,8 @@ class Fts5Engine(Engine):
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("CREATE TABLE chunks (rowid INTEGER PRIMARY KEY, chunk_id TEXT UNIQUE, article_id TEXT)")
         self.db.execute("CREATE INDEX chunks_article ON chunks(article_id)")
-        self.db.execute('CREATE VIRTUAL TABLE terms USING fts5(body, tokenize = "unicode61 remove_diacritics 0")')
+        tokenizer = "unicode61 remove_diacritics 0 tokenchars '#_'"  # keep the n-grams' edge marks
+        self.db.execute(f'CREATE VIRTUAL TABLE terms USING fts5(body, tokenize = "{tokenizer}")')
 
     def _add(self, docs: Sequence[tuple[str, str, list[str]]]) -> None:
         for c, a, terms in docs:
@@ -556,15 +557,15 @@ def part_engines(sets: dict[str, QASet], results: dict[str, Any], stemmer: str, 
     t0 = time.perf_counter()
     texts: dict[str, str] = {f"q{i}": c for i, c in enumerate(qa.contexts)}
     docs: list[tuple[str, str, list[str]]] = [
-        (f"q{i}", f"qa{i}", analyse(c, stemmer)) for i, c in enumerate(qa.contexts)
+        (f"q{i}", f"qa{i}", index_terms(c, stemmer)) for i, c in enumerate(qa.contexts)
     ]
     news = load_news(shared, n_news) if n_news else []
     for ai, text in enumerate(news):
         for ci, part in enumerate(split_paragraphs(text)):
-            docs.append((f"n{ai}.{ci}", f"news{ai}", analyse(part, stemmer)))
+            docs.append((f"n{ai}.{ci}", f"news{ai}", index_terms(part, stemmer)))
             texts[f"n{ai}.{ci}"] = part
     analyse_s = time.perf_counter() - t0
-    queries = [analyse(q, stemmer) for q in qa.questions]
+    queries = [index_terms(q, stemmer) for q in qa.questions]
     print(
         f"\nengine corpus: {len(qa.contexts)} contexts + {len(news)} news articles = {len(docs)} chunks "
         f"(analysed in {analyse_s:.1f}s)"
@@ -624,7 +625,7 @@ def part_engines(sets: dict[str, QASet], results: dict[str, Any], stemmer: str, 
                 ]
             )
     table(
-        f"Lexical engines ({len(docs)} chunks, {stemmer}, k1=1.2 b=0.75)",
+        f"Lexical engines ({len(docs)} chunks; stems ({stemmer}) + 4-grams; k1=1.2 b=0.75)",
         [
             "engine",
             "build s",

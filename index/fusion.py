@@ -2,18 +2,25 @@
 
 :func:`fuse` combines a dense ranking (``Passage`` with ``score`` = cosine similarity) and a
 lexical one (``(chunk_id, bm25)``) into one ranking of chunk ids. The default, ``"score"``
-fusion, adds to each chunk's cosine similarity the lexical score scaled to [0, 1] (divided
-by the best lexical score of the query), times ``lexical_weight`` × ``coverage``, where
-``coverage`` is the share of the question's terms found in the corpus vocabulary
-(:meth:`index.lexical.LexicalIndex.query_coverage`). An English question over Arabic
-articles has coverage near 0, so a lexical leg that found only noise cannot drag the dense
-ranking down; an Arabic question over Arabic text has coverage near 1. Weighted reciprocal
-rank fusion (``"rrf"``) is there for comparison; it was measured to be worse
-(``benchmarks/retrieval_lab.py --parts fusion``).
+fusion, is::
+
+    score = (cosine + sentence_weight × best_sentence_cosine) / (1 + sentence_weight)
+            + lexical_weight × coverage × bm25 / bound
+
+``bound`` is the highest BM25 score any chunk could reach for the question, and
+``coverage`` the share of the question's words found in the corpus vocabulary (both from
+:meth:`index.lexical.LexicalIndex.query_stats`): an English question over Arabic articles
+has coverage near 0, so a lexical leg that found only noise cannot drag the dense ranking
+down; an Arabic question over Arabic text has coverage near 1. ``best_sentence_cosine`` (see
+:func:`sentence_scores`) is optional: the question against each of the chunk's sentences
+embedded on their own, which lifts cross-lingual retrieval the most (XQuAD en→ar MRR@10
+.844 → .874). Weighted reciprocal-rank fusion (``"rrf"``) is there for comparison: on the QA
+sets it is .02 (XQuAD-ar) to .04 (MLQA) MRR@10 worse than score fusion
+(``benchmarks/retrieval_lab.py --parts fusion,grid``).
 
 A chunk found by one leg only gets the other leg's floor: for the dense side, the lowest
 cosine among the dense candidates (it ranked below all of them); for the lexical side, 0.
-Ask each leg for more candidates than the final ``k`` (e.g. 3×) so that floor matters little.
+Ask each leg for more candidates than the final ``k`` (the lab uses 30) so the floor matters little.
 """
 
 from __future__ import annotations
@@ -22,6 +29,9 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
+
+import numpy as np
+from numpy.typing import NDArray
 
 from .documents import Passage, Span
 
@@ -106,6 +116,28 @@ def fuse(
         fused.append(Fused(cid, combined(cid), scores))
     fused.sort(key=lambda f: -f.score)  # stable: ties keep dense-then-lexical order
     return fused[:k] if k is not None else fused
+
+
+def sentence_scores(
+    query_vector: Sequence[float] | NDArray[np.float32],
+    sentence_vectors: NDArray[np.float32],
+    chunk_ids: Sequence[str],
+) -> dict[str, float]:
+    """Chunk id → the best cosine between the query and one of the chunk's sentences.
+
+    ``sentence_vectors`` (L2-normalised, one row per sentence) and ``chunk_ids`` (the chunk of
+    each row) come from embedding each chunk's sentences (``Chunk.sentences``) at ingest.
+    """
+    if len(chunk_ids) != len(sentence_vectors):
+        raise ValueError(f"{len(chunk_ids)} chunk ids for {len(sentence_vectors)} sentence vectors")
+    if not chunk_ids:
+        return {}
+    sims = np.asarray(sentence_vectors, dtype=np.float32) @ np.asarray(query_vector, dtype=np.float32)
+    best: dict[str, float] = {}
+    for cid, sim in zip(chunk_ids, sims.tolist(), strict=True):
+        if sim > best.get(cid, -2.0):
+            best[cid] = float(sim)
+    return best
 
 
 def to_passages(fused: Sequence[Fused], passages: Mapping[str, Passage]) -> list[Passage]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from index.documents import Passage, Span
-from index.fusion import diversify, fuse, merge_neighbours, to_passages
+from index.fusion import diversify, fuse, merge_neighbours, sentence_scores, to_passages
 
 ARTICLE = "الجملة الأولى هنا. الجملة الثانية هناك. الجملة الثالثة. الجملة الرابعة والأخيرة."
 
@@ -139,3 +141,12 @@ def test_merged_text_is_always_the_article_slice(specs: list[tuple[int, int, flo
     covered = {c for p in ps for c in range(p.start, p.end)}
     assert covered == {c for p in merged for c in range(p.start, p.end)}
     assert len(merged) <= len(ps)
+
+
+def test_sentence_scores_take_each_chunks_best_sentence() -> None:
+    vectors = np.array([[1.0, 0.0], [0.6, 0.8], [0.0, 1.0]], dtype=np.float32)
+    best = sentence_scores(np.array([0.6, 0.8], dtype=np.float32), vectors, ["c1", "c1", "c2"])
+    assert best == pytest.approx({"c1": 1.0, "c2": 0.8})
+    assert sentence_scores(np.array([1.0, 0.0], dtype=np.float32), vectors[:0], []) == {}
+    with pytest.raises(ValueError, match="2 chunk ids for 3"):
+        sentence_scores(np.array([1.0, 0.0], dtype=np.float32), vectors, ["c1", "c2"])
