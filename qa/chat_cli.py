@@ -15,19 +15,22 @@ from __future__ import annotations
 import argparse
 import contextlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
-from index.documents import Article, Filters
 from index.errors import SanadError
 
-from .assistant import Assistant
-from .chat import ChatSession, chat_turn
-from .cli import EXTRA_COMMANDS, _filter_args, _filters, _settings, err, out, print_answer
-from .models import Answer, Citation
+from .cli import _filter_args, _filters, _settings, err, out, print_answer
+
+if TYPE_CHECKING:  # the heavy modules load when the command runs, not for `sanad -h`
+    from index.documents import Article, Filters
+
+    from .assistant import Assistant
+    from .chat import ChatSession
+    from .models import Answer, Citation
 
 PROMPT = "› "
 QUOTE_STYLE = "bold black on yellow"
@@ -145,6 +148,8 @@ class ChatApp:
         return True
 
     def turn(self, message: str) -> Answer:
+        from .chat import chat_turn
+
         streamed = Text()
         live: Live | None = None
         stream = self.assistant.chat_model is not None and self.console.is_terminal
@@ -225,6 +230,9 @@ class ChatApp:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
+    from .assistant import Assistant
+    from .chat import ChatSession
+
     path: Path | None = args.session
     session = ChatSession.load(path) if path is not None and path.exists() else ChatSession()
     assistant = Assistant(_settings(args))
@@ -246,7 +254,3 @@ def register(sub: Any) -> None:
     p.add_argument("--home", help="data folder (default: $SANAD_HOME or a per-user folder)")
     _filter_args(p)
     p.set_defaults(func=cmd_chat)
-
-
-if register not in EXTRA_COMMANDS:
-    EXTRA_COMMANDS.append(register)
