@@ -174,7 +174,11 @@ class ChunkStore:
                 raise StoreError(f"cannot open the chroma store at {path}: {exc}", path=str(path)) from exc
         else:
             raise ConfigError("ChunkStore needs a path (on disk) or a url (a `chroma run` server)")
-        self._open()
+        try:
+            self._open()
+        except BaseException:
+            self.close()
+            raise
 
     # --- opening, identity ------------------------------------------------------------------
 
@@ -339,22 +343,31 @@ class ChunkStore:
     def close(self) -> None:
         """Release the client: its sqlite handles on disk, or its HTTP connections to a server.
 
-        chromadb's ``Client.close()`` stops the shared system when its last client goes, but its
-        HTTP client (1.5.9) never closes its ``httpx.Client``, which leaks sockets
-        (``ResourceWarning``); we close that session once the system is really stopped.
+        chromadb 1.5.9's HTTP client never closes its ``httpx.Client`` sessions (one for the
+        client, one for its internal admin client, each on a system of its own, private to this
+        client), which leaks sockets (``ResourceWarning``). After ``Client.close()`` we close
+        them, and drop the registry keys ``AdminClient.from_system`` minted for our system and
+        never released.
         """
         from chromadb.api.shared_system_client import SharedSystemClient
 
-        client = self._client
-        close = getattr(client, "close", None)
-        if not callable(close):  # pragma: no cover - every chromadb 1.x client has close()
+        client: Any = self._client
+        if getattr(client, "_closed", False):
             return
-        server = getattr(client, "_server", None)
-        identifier = getattr(client, "_identifier", None)
-        close()
-        session = getattr(server, "_session", None)
-        if session is not None and identifier not in SharedSystemClient._identifier_to_system:
-            session.close()
+        owned: list[tuple[Any, Any]] = []  # (system, http session) of the client and its admin client
+        if not self._is_local:
+            parts: list[Any] = [client, getattr(client, "_admin_client", None)]
+            for part in parts:
+                with contextlib.suppress(Exception):
+                    owned.append((part._system, getattr(part._server, "_session", None)))
+        client.close()
+        registry = SharedSystemClient._identifier_to_system
+        for system, session in owned:
+            for key in [k for k, v in registry.items() if v is system]:
+                if SharedSystemClient._identifier_to_refcount.get(key, 0) <= 0:
+                    del registry[key]
+            if session is not None:
+                session.close()
 
     def __enter__(self) -> ChunkStore:
         return self
