@@ -357,6 +357,8 @@ class BodyLimit:
 
 
 class SecurityHeaders:
+    """nosniff and no-referrer everywhere; a strict Content-Security-Policy on the page and its files."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
@@ -364,12 +366,15 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        page = is_open_path(scope["path"]) and scope["path"] != "/healthz"
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 headers.append((b"x-content-type-options", b"nosniff"))
                 headers.append((b"referrer-policy", b"no-referrer"))
+                if page:
+                    headers.append((b"content-security-policy", PAGE_CSP.encode()))
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -856,7 +861,7 @@ def create_app(assistant: Assistant | None = None, settings: Settings | None = N
     def page() -> Response:
         return FileResponse(
             STATIC_DIR / "index.html",
-            headers={"Content-Security-Policy": PAGE_CSP, "Cache-Control": "no-cache"},
+            headers={"Cache-Control": "no-cache"},
         )
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
