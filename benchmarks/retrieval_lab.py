@@ -672,12 +672,9 @@ def part_fusion(
 ) -> None:
     """Every method on every set, through the real index.lexical and index.fusion code."""
     from index.documents import Passage
-    from index.fusion import fuse
+    from index.fusion import DEFAULT_SENTENCE_WEIGHT, fuse
     from index.lexical import LexicalIndex
 
-    contexts_of: dict[str, QASet] = {}
-    for qa in sets.values():  # cross-lingual sets share the Arabic contexts
-        contexts_of.setdefault("\x00".join(qa.contexts), qa)
     rows = []
     inputs: dict[str, list[Any]] = {}
     for name, qa in sets.items():
@@ -718,7 +715,7 @@ def part_fusion(
                 for i, _ in hits:  # lexical-only candidates get their sentence score too
                     sent_scores.setdefault(i, float(best_sent[qi, int(i)]))
                 inputs.setdefault(name, []).append((d_passages, hits, stats, sent_scores))
-                combo = dense[qi] + 0.7 * best_sent[qi]
+                combo = dense[qi] + DEFAULT_SENTENCE_WEIGHT * best_sent[qi]
                 rankings["dense"].append(d_top)
                 rankings["dense+sentence"].append(topk(combo + 4.0, depth))
                 rankings["bm25 whitespace"].append(topk(ws_bm.scores(question.split()), depth))

@@ -14,8 +14,8 @@ has coverage near 0, so a lexical leg that found only noise cannot drag the dens
 down; an Arabic question over Arabic text has coverage near 1. ``best_sentence_cosine`` (see
 :func:`sentence_scores`) is optional: the question against each of the chunk's sentences
 embedded on their own, which lifts cross-lingual retrieval the most (XQuAD en→ar MRR@10
-.844 → .874). Weighted reciprocal-rank fusion (``"rrf"``) is there for comparison: on the QA
-sets it is .02 (XQuAD-ar) to .04 (MLQA) MRR@10 worse than score fusion
+.843 → .876). Weighted reciprocal-rank fusion (``"rrf"``) is there for comparison: on the QA
+sets it is .03 (XQuAD-ar) to .07 (MLQA) MRR@10 worse than score fusion
 (``benchmarks/retrieval_lab.py --parts fusion,grid``).
 
 A chunk found by one leg only gets the other leg's floor: for the dense side, the lowest
@@ -38,7 +38,7 @@ from .documents import Passage, Span
 FusionMethod = Literal["score", "rrf"]
 DEFAULT_METHOD: FusionMethod = "score"
 DEFAULT_LEXICAL_WEIGHT = 0.2  # BM25 / its bound, on the cosine scale of multilingual-e5-small; see the lab
-DEFAULT_SENTENCE_WEIGHT = 0.7
+DEFAULT_SENTENCE_WEIGHT = 1.0  # best min-margin over the three QA sets in the grid
 DEFAULT_RRF_K = 60
 
 
