@@ -31,6 +31,7 @@ import os
 import shutil
 import sqlite3
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -45,6 +46,7 @@ from .stemming import DEFAULT_NGRAM, DEFAULT_STEMMER, analyse, analyser_name, in
 SCHEMA_VERSION = "1"
 MAX_QUERY_TERMS = 256
 WRITER_HEAP = 32_000_000
+WRITER_WAIT_S = 30.0
 BM25_K1 = 1.2  # tantivy's fixed BM25 parameters (b = 0.75)
 
 _SQL_SCHEMA = (
@@ -178,8 +180,8 @@ class LexicalIndex:
             except (ConfigError, OSError, ValueError, sqlite3.Error) as exc:
                 self.recovered = f"replaced an unusable lexical index ({exc}); it is refilled from the store"
             else:
-                for other in self.path.glob("gen-*"):  # a rebuild that died half-way
-                    if other.name != name:
+                for other in self.path.glob("gen-*"):  # generations replaced by a finished rebuild
+                    if other.name < name:
                         shutil.rmtree(other, ignore_errors=True)
                 return gen
         elif name:
@@ -191,6 +193,16 @@ class LexicalIndex:
             raise StoreError(f"cannot create the lexical index at {self.path}: {exc}", path=str(self.path)) from exc
         self._switch_to(fresh)
         return gen
+
+    def _fresh(self) -> _Generation:
+        """The live generation, seeing other processes' commits (and rebuilds) too. Cheap: ~20 µs."""
+        name = self._current_name()
+        if name and name != self._gen.root.name and (self.path / name).is_dir():
+            old, self._gen = self._gen, self._open()
+            old.close()
+        else:
+            self._gen.index.reload()
+        return self._gen
 
     # ------------------------------------------------------------------ plumbing
 
@@ -264,12 +276,18 @@ class LexicalIndex:
 
     def _commit_tantivy(self, ops: Callable[[Any], object]) -> None:
         """Run ``ops(writer)`` and commit, holding tantivy's writer lock only meanwhile."""
-        try:
-            writer = self._gen.index.writer(heap_size=WRITER_HEAP, num_threads=1)
-        except ValueError as exc:
-            raise StoreError(
-                f"the lexical index at {self.path} is being written by another process: {exc}", path=str(self.path)
-            ) from exc
+        deadline = time.monotonic() + WRITER_WAIT_S
+        while True:  # another process may hold tantivy's writer lock for a moment
+            try:
+                writer = self._gen.index.writer(heap_size=WRITER_HEAP, num_threads=1)
+                break
+            except ValueError as exc:
+                if time.monotonic() > deadline:
+                    raise StoreError(
+                        f"the lexical index at {self.path} is being written by another process: {exc}",
+                        path=str(self.path),
+                    ) from exc
+                time.sleep(0.05)
         try:
             ops(writer)
             writer.commit()
@@ -327,12 +345,12 @@ class LexicalIndex:
     def count(self) -> int:
         """Number of indexed chunks."""
         with self._lock:
-            return int(self._gen.index.searcher().num_docs)
+            return int(self._fresh().index.searcher().num_docs)
 
     def article_hashes(self) -> dict[str, str]:
         """Article id → content hash recorded at upsert (or the chunk-id fingerprint)."""
         with self._lock:
-            return dict(self._gen.db.execute("SELECT article_id, content_hash FROM articles").fetchall())
+            return dict(self._fresh().db.execute("SELECT article_id, content_hash FROM articles").fetchall())
 
     def diff(self, store_hashes: Mapping[str, str]) -> Diff:
         """Compare with the store's article hashes: what is missing, stale, or extra here."""
@@ -350,7 +368,7 @@ class LexicalIndex:
         if not terms or not stems:
             return QueryStats(terms, 0.0, 0.0)
         with self._lock:
-            searcher = self._gen.index.searcher()
+            searcher = self._fresh().index.searcher()
             n_docs = int(searcher.num_docs)
             freqs = {t: int(searcher.doc_freq("body", t)) for t in dict.fromkeys([*terms, *stems])}
         # Coverage counts whole words (stems): an English question shares character n-grams with
@@ -371,7 +389,7 @@ class LexicalIndex:
             return []
         tv = _tantivy()
         with self._lock:
-            gen = self._gen
+            gen = self._fresh()
             q = tv.Query.boolean_query(
                 [(tv.Occur.Should, tv.Query.term_query(gen.schema, "body", t, index_option="freq")) for t in terms]
             )

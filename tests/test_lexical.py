@@ -225,3 +225,15 @@ def test_a_corrupt_sidecar_is_replaced(tmp_path: Path) -> None:
     assert again.recovered is not None and again.article_hashes() == {}
     with pytest.raises(sqlite3.Error):
         sqlite3.connect(gen / "lexical.sqlite3").execute("SELECT 1 FROM articles").fetchall()
+
+
+def test_two_handles_see_each_others_writes_and_rebuilds(tmp_path: Path) -> None:
+    writer, reader = LexicalIndex(tmp_path / "lexical"), LexicalIndex(tmp_path / "lexical")
+    writer.upsert(passages_of("ankara"))
+    assert reader.count() == 2
+    assert articles(reader.search("أنقرة", 1)) == ["ankara"]
+    reader.upsert(passages_of("damascus"))  # the writer lock is released after each write
+    assert writer.count() == 4
+    writer.rebuild(passages_of("football"))
+    assert reader.count() == 2 and set(reader.article_hashes()) == {"football"}
+    assert articles(reader.search("المنتخب", 1)) == ["football"]
