@@ -29,7 +29,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from index.documents import Filters, Passage
 from index.errors import InputError, RequestError
-from index.normalize import tokens_with_spans
+from index.normalize import normalise_with_map, tokens_with_spans
 
 from .extractive import STOPWORDS
 from .language import detect_language
@@ -319,8 +319,9 @@ def rewrite_question(history: Sequence[Turn], message: str, chat_model: ChatMode
     First turn (no earlier user turn): ``message`` unchanged. With ``chat_model``: the
     ``rewrite`` prompt (the conversation goes in as untrusted data); an empty or overlong reply
     falls back to the rule below. Without: when the message looks elliptical
-    (:func:`looks_elliptical`), the key terms of the previous turn (:func:`carry_terms`) are
-    appended in parentheses; otherwise the message is already standalone.
+    (:func:`looks_elliptical`), its leading conjunction goes (:func:`drop_conjunction`) and the
+    key terms of the previous turn (:func:`carry_terms`) are appended in parentheses; otherwise
+    the message is already standalone.
     """
     message = message.strip()
     if not any(turn.role == "user" for turn in history):
@@ -337,7 +338,32 @@ def rewrite_question(history: Sequence[Turn], message: str, chat_model: ChatMode
     carried = carry_terms(history, message)
     if not carried:
         return message
-    return f"{message} ({' '.join(carried)})"
+    return f"{drop_conjunction(message)} ({' '.join(carried)})"
+
+
+_LATIN_CONJUNCTION = re.compile(r"^(?:and|but|so)\b[\s,]*", re.I)
+
+
+def drop_conjunction(message: str) -> str:
+    """A follow-up without the "و"/"ف"/"and" that ties it to the previous question.
+
+    "ومن قاد الجانب التركي؟" → "من قاد الجانب التركي؟"; "and who led it?" → "Who led it?".
+    Only a conjunction in front of a question word or particle goes ("وزير" stays whole).
+    """
+    latin = _LATIN_CONJUNCTION.match(message)
+    if latin:
+        rest = message[latin.end() :]
+        return rest[:1].upper() + rest[1:] if rest else message
+    words = tokens_with_spans(message)
+    if not words:
+        return message
+    tok, start, end = words[0]
+    if tok in ("و", "ف") and len(words) > 1:
+        return message[:start] + message[words[1][1] :]
+    if tok[0] in "وف" and tok[1:] in _FUNCTION_AFTER_CONJ:
+        _, index = normalise_with_map(message[start:end])
+        return message[:start] + message[start + index[1] :]
+    return message
 
 
 # --- one turn --------------------------------------------------------------------------------
@@ -388,7 +414,7 @@ def chat_turn(
     if assistant.chat_model is None and standalone != message and len(content_terms(message)) >= MIN_CONTENT_TERMS:
         # Without an LLM the carried terms steer retrieval; the extractive answerer then weighs the
         # sentences by the words the user asked with (the carried ones would only dilute them).
-        question = message
+        question = drop_conjunction(message)
     answer = _answer(assistant, question, passages, on_token)
     answer.question = standalone
     answer.timings = {"rewrite": t1 - t0, "retrieve": t2 - t1, **answer.timings, "total": time.perf_counter() - t0}

