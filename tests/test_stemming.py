@@ -61,6 +61,8 @@ def test_short_words_are_kept() -> None:
 @given(word=ARABIC_WORD)
 @settings(deadline=None)  # tashaphyne's first call loads its affix tables
 def test_every_stemmer_returns_a_nonempty_arabic_stem(name: str, word: str) -> None:
+    if name == "tashaphyne":
+        pytest.importorskip("tashaphyne", reason="tashaphyne is only compared in the lab, not a dependency")
     stem = get_stemmer(name).stem(word)
     assert stem
     assert normalise(stem) == stem
