@@ -23,6 +23,14 @@ Routes (OpenAPI at ``/docs`` and ``/openapi.json``):
 ``GET /``                   the chat page (``/static/…`` its script and style)
 ==========================  ==================================================================
 
+Streams (``Accept: text/event-stream`` or ``"stream": true`` on ask and chat) send ``event: token``
+with ``{"text": ...}`` while the answer is written — a preview: with an LLM it is the model's
+draft before its citations are checked — then one ``event: answer`` with the same body as the
+JSON reply (``Answer``, or the chat reply), whose text and citations are the verified ones; a
+client replaces the preview with it. A failure after the stream started is ``event: error``
+with the error body. ``/v1/chat/completions`` streams only verified text (a client of that
+protocol cannot take streamed text back), in OpenAI ``chat.completion.chunk`` events.
+
 Errors are JSON: ``{"error": {"code": ..., "message": ..., ...}}`` (``SanadError.to_dict()``);
 an unexpected failure is logged here and reaches the client as a generic 500 without details.
 With ``SANAD_API_KEY`` set every route except ``/healthz`` and the page shell (``/``,
@@ -398,10 +406,13 @@ class SerialEmbedder:
 
     @property
     def inner(self) -> Embedder:
-        with self._lock:
-            if self._inner is None:
-                self._inner = self._factory()
-            return self._inner
+        inner = self._inner
+        if inner is None:
+            with self._lock:
+                if self._inner is None:
+                    self._inner = self._factory()
+                inner = self._inner
+        return inner
 
     @property
     def identity(self) -> str:
@@ -441,7 +452,8 @@ class Ready:
                 if not self._done:
                     a = self.assistant
                     for name in ("embedder", "store", "retriever", "indexer", "chat_model"):
-                        getattr(a, name)
+                        if hasattr(type(a), name):
+                            getattr(a, name)
                     self._done = True
         return self.assistant
 
