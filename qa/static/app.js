@@ -249,9 +249,7 @@ async function ask(question) {
       "POST", "/v1/chat", { message: question, session_id: state.sessionId }, "text/event-stream",
     );
     await readEvents(response, (name, data) => {
-      if (name === "question") {
-        state.sessionId = data.session_id;
-      } else if (name === "token") {
+      if (name === "token") {
         if (!started) { preview.textContent = ""; started = true; }
         preview.textContent += data.text;
       } else if (name === "answer") {
