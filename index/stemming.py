@@ -169,12 +169,17 @@ def stemmer_names() -> list[str]:
     return list(_FACTORIES)
 
 
-def get_stemmer(name: str = DEFAULT_STEMMER) -> Stemmer:
-    """A shared instance of the named stemmer (``ConfigError`` for an unknown name)."""
+def make_stemmer(name: str = DEFAULT_STEMMER) -> Stemmer:
+    """A new instance of the named stemmer, with an empty cache (``ConfigError`` for an unknown name)."""
     if name not in _FACTORIES:
         raise ConfigError(f"unknown stemmer {name!r}; choose one of {', '.join(_FACTORIES)}", stemmer=name)
+    return _FACTORIES[name]()
+
+
+def get_stemmer(name: str = DEFAULT_STEMMER) -> Stemmer:
+    """A shared instance of the named stemmer (``ConfigError`` for an unknown name)."""
     if name not in _INSTANCES:
-        _INSTANCES[name] = _FACTORIES[name]()
+        _INSTANCES[name] = make_stemmer(name)
     return _INSTANCES[name]
 
 
