@@ -13,6 +13,7 @@ preview of its text.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
@@ -198,6 +199,7 @@ def stream_answer(
     passages = list(passages)
     if not passages or not isinstance(chat_model, StreamingChatModel):
         return answerer.answer(question, passages)
+    started = time.perf_counter()
     messages = templates.answer_messages(question, passages, language=detect_language(question))
     extractor = AnswerFieldStream()
     parts: list[str] = []
@@ -207,4 +209,6 @@ def stream_answer(
         if text:
             on_token(text)
     replay = _Replay(chat_model, Completion(text="".join(parts), model=answerer.model_name))
-    return LLMAnswerer(replay, templates).answer(question, passages)
+    answer = LLMAnswerer(replay, templates).answer(question, passages)
+    answer.timings["answer"] = time.perf_counter() - started  # the stream included
+    return answer

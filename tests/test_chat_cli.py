@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from openai_stub import OpenAIStub, Reply
 from test_chat import FAIR, Q1, Q2, Q2_OWN, TALKS, WATER
 
 ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[=>]")
@@ -168,6 +169,47 @@ def test_a_conversation_in_a_terminal(tmp_path: Path, terminal: Callable[..., Te
     after = t.text[t.text.rindex("/sources 1") :]
     assert HIGHLIGHT + citation["quote"] + "\x1b[0m" in after
     assert citation["quote"] in TALKS[TALKS.index("\n") :]  # a sentence of the article, not a title
+
+
+@pytest.mark.slow
+def test_answers_stream_when_an_llm_is_configured(tmp_path: Path, terminal: Callable[..., Terminal]) -> None:
+    # One short article: a single chunk, so it is passage 1 whatever the ranking.
+    article = "وفد سوري في أنقرة\n\nوصل وفد سوري إلى أنقرة. وقاد الجانب التركي وزير الخارجية هاكان فيدان.\n"
+    s1, s2 = "وصل وفد سوري إلى أنقرة.", "وقاد الجانب التركي وزير الخارجية هاكان فيدان."
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "talks.txt").write_text(article, encoding="utf-8")
+
+    def draft(sentence: str) -> dict[str, object]:
+        claim = {"text": sentence, "citations": [{"passage": 1, "quote": sentence}]}
+        return {"status": "answered", "answer": sentence, "claims": [claim]}
+
+    with OpenAIStub() as stub:
+        env = _env(tmp_path / "home")
+        ingest = subprocess.run([*sanad(), "ingest", str(corpus)], env=env, capture_output=True, text=True, timeout=600)
+        assert ingest.returncode == 0, ingest.stderr
+        env.update(SANAD_LLM_BASE_URL=stub.base_url, SANAD_LLM_MODEL=stub.model, SANAD_LLM_MAX_RETRIES="0")
+        standalone = "من قاد الجانب التركي في محادثات أنقرة؟"
+        stub.script(Reply.json(draft(s1)), Reply.text(standalone), Reply.json(draft(s2)))
+
+        t = terminal([*sanad(), "chat"], env)
+        t.prompts(1)
+        t.type("من وصل إلى أنقرة؟\r")
+        t.prompts(2)
+        t.type(Q2 + "\r")
+        t.prompts(3)
+        t.type("/quit\r")
+        assert t.exit_status() == 0
+        assert [bool(r.body.get("stream")) for r in stub.chat_requests] == [True, False, True]
+        assert stub.remaining == 0
+    shown = t.plain
+    assert "Traceback" not in shown and shown.count("المراجع / References:") == 2
+    assert f"↳ {standalone}" in shown  # the model's rewrite, shown before the answer
+    second = shown[shown.index(f"↳ {standalone}") :]
+    assert f"{s2[:-1]} [1]." in second and f"«{s2}»" in second  # the verified answer, then its reference
+    # While it streamed, the answer text was drawn (then replaced by the verified answer).
+    assert second.index(f"\n{s2}\n") < second.index(f"{s2[:-1]} [1].")
+    assert f"llm · {stub.model}" in second
 
 
 def test_commands_and_the_session_file_without_a_terminal(tmp_path: Path) -> None:
