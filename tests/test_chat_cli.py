@@ -23,7 +23,12 @@ from pathlib import Path
 
 import pytest
 from openai_stub import OpenAIStub, Reply
+from rich.text import Text
 from test_chat import FAIR, Q1, Q2, Q2_OWN, TALKS, WATER
+
+from index.documents import Article
+from qa.chat_cli import QUOTE_STYLE, quote_context
+from qa.models import Citation
 
 ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[=>]")
 PROMPT = "› "
@@ -210,6 +215,38 @@ def test_answers_stream_when_an_llm_is_configured(tmp_path: Path, terminal: Call
     # While it streamed, the answer text was drawn (then replaced by the verified answer).
     assert second.index(f"\n{s2}\n") < second.index(f"{s2[:-1]} [1].")
     assert f"llm · {stub.model}" in second
+
+
+def _highlighted(text: Text) -> list[str]:
+    return [text.plain[span.start : span.end] for span in text.spans if str(span.style) == QUOTE_STYLE]
+
+
+def test_quote_context_highlights_the_quote_at_its_offsets() -> None:
+    intro = "مقدمة طويلة عن الموضوع. " * 40
+    body = "وقال الوزير إن المحادثات كانت بناءة. وأضاف أن اللقاء المقبل سيعقد في دمشق. " * 3
+    text = f"العنوان\n\n{intro}\n{body}\nخاتمة."
+    quote = "وأضاف أن اللقاء المقبل سيعقد في دمشق."
+    start = [m.start() for m in re.finditer(re.escape(quote), text)][1]  # the second of three equal sentences
+    article = Article(id="a1", title="العنوان", text=text)
+    citation = Citation(n=1, article_id="a1", chunk_id="c", start=start, end=start + len(quote), quote=quote)
+
+    shown = quote_context(article, citation, context=30)
+    assert _highlighted(shown) == [quote]
+    span = next(s for s in shown.spans if str(s.style) == QUOTE_STYLE)
+    before = shown.plain[: span.start].lstrip("…")
+    assert text[start - len(before) : start] == before  # the context is the article's own text around it
+    assert shown.plain.startswith("…") and shown.plain.endswith("…")  # clipped on both sides
+    assert len(shown.plain) < 30 * 2 + len(quote) + 4
+
+    whole_line = quote_context(article, citation, context=10_000)
+    assert whole_line.plain == body.strip("\n")  # a line that fits is shown whole, without ellipses
+    assert _highlighted(whole_line) == [quote]
+
+    # The article changed since the answer: the quote is looked for again; gone → the quote alone.
+    moved = Article(id="a1", text="سطر جديد.\n" + text)
+    assert _highlighted(quote_context(moved, citation)) == [quote]
+    gone = Article(id="a1", text="نص آخر تماما.")
+    assert quote_context(gone, citation).plain == quote
 
 
 def test_commands_and_the_session_file_without_a_terminal(tmp_path: Path) -> None:
