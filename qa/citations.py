@@ -29,7 +29,7 @@ from index.normalize import normalise_with_map
 from qa.models import Citation, Claim, DraftAnswer
 from qa.templates import GT_STANDIN, LT_STANDIN
 
-MIN_QUOTE_CHARS = 4
+MIN_QUOTE_CHARS = 3
 """A quote needs at least this many letters or digits (after folding) to count."""
 
 MIN_FUZZY_CHARS = 12

@@ -58,12 +58,26 @@ class ChatModel(Protocol):
 # --- strict JSON schema from a pydantic model ---------------------------------------------------
 
 
-def strict_json_schema(model: type[BaseModel]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class SchemaLimits:
+    """Upper bounds added to every string (``maxLength``) and array (``maxItems``) of a schema.
+
+    For grammar-constrained local servers (llama.cpp): a small model that starts repeating
+    itself is forced to close its strings and lists, so the JSON ends before ``max_tokens``.
+    OpenAI's strict mode rejects these keywords: leave them off for hosted APIs.
+    """
+
+    max_string_length: int | None = None
+    max_items: int | None = None
+
+
+def strict_json_schema(model: type[BaseModel], limits: SchemaLimits | None = None) -> dict[str, Any]:
     """The model's JSON schema in the form OpenAI's ``strict`` mode accepts.
 
     ``$ref``s are inlined (no recursion allowed), every object gets
     ``additionalProperties: false`` and lists all its properties as required, and
-    ``default``/``title`` annotations are dropped.
+    ``default``/``title`` annotations are dropped. ``limits`` adds length bounds (see
+    :class:`SchemaLimits`).
     """
     raw = model.model_json_schema()
     defs: dict[str, Any] = raw.get("$defs", {})
@@ -92,16 +106,20 @@ def strict_json_schema(model: type[BaseModel]) -> dict[str, Any]:
         if out.get("type") == "object" or "properties" in out:
             out["additionalProperties"] = False
             out["required"] = list(out.get("properties", {}))
+        if limits is not None:
+            if out.get("type") == "string" and "enum" not in out and limits.max_string_length is not None:
+                out["maxLength"] = limits.max_string_length
+            if out.get("type") == "array" and limits.max_items is not None:
+                out["maxItems"] = limits.max_items
         return out
 
     schema = convert(raw, frozenset())
     return cast(dict[str, Any], schema)
 
 
-def _schema_instruction(schema: type[BaseModel]) -> str:
-    return "\n\nReply with one JSON object, and nothing else, that matches this JSON schema:\n" + json.dumps(
-        strict_json_schema(schema), ensure_ascii=False
-    )
+def _schema_instruction(schema: type[BaseModel], limits: SchemaLimits | None) -> str:
+    shape = json.dumps(strict_json_schema(schema, limits), ensure_ascii=False)
+    return "\n\nReply with one JSON object, and nothing else, that matches this JSON schema:\n" + shape
 
 
 def _rejects_response_format(exc: openai.APIStatusError) -> bool:
@@ -115,7 +133,12 @@ def _rejects_response_format(exc: openai.APIStatusError) -> bool:
 
 
 class OpenAIChatModel:
-    """A chat model behind an OpenAI-compatible ``/v1/chat/completions`` endpoint (real ``openai`` SDK)."""
+    """A chat model behind an OpenAI-compatible ``/v1/chat/completions`` endpoint (real ``openai`` SDK).
+
+    ``extra_body`` is merged into every request, for server-specific options such as llama.cpp's
+    ``{"repeat_penalty": 1.1}``; ``schema_limits`` bounds the structured output's strings and
+    lists (for small local models, see :class:`SchemaLimits`).
+    """
 
     def __init__(
         self,
@@ -128,6 +151,8 @@ class OpenAIChatModel:
         temperature: float = 0.0,
         max_tokens: int = 1024,
         structured: Structured = "json_schema",
+        extra_body: Mapping[str, Any] | None = None,
+        schema_limits: SchemaLimits | None = None,
     ) -> None:
         if structured not in ("json_schema", "json_object"):
             raise ValueError(f"structured must be 'json_schema' or 'json_object', not {structured!r}")
@@ -137,6 +162,8 @@ class OpenAIChatModel:
         self.temperature = temperature
         self.max_tokens = max_tokens
         self._structured: Structured = structured
+        self.extra_body: dict[str, Any] | None = dict(extra_body) if extra_body else None
+        self.schema_limits = schema_limits
         self._lock = threading.Lock()
         self._client = openai.OpenAI(
             base_url=base_url,
@@ -150,6 +177,16 @@ class OpenAIChatModel:
     def structured(self) -> Structured:
         """The structured-output mode in use (``json_object`` after a json_schema rejection)."""
         return self._structured
+
+    def close(self) -> None:
+        """Close the HTTP connection pool (also done when the object is garbage-collected)."""
+        self._client.close()
+
+    def __enter__(self) -> OpenAIChatModel:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def __repr__(self) -> str:
         return f"OpenAIChatModel(model={self.model!r}, endpoint={self.endpoint!r}, structured={self._structured!r})"
@@ -165,12 +202,16 @@ class OpenAIChatModel:
         if mode == "json_schema":
             fmt: ResponseFormat = {
                 "type": "json_schema",
-                "json_schema": {"name": schema.__name__, "strict": True, "schema": strict_json_schema(schema)},
+                "json_schema": {
+                    "name": schema.__name__,
+                    "strict": True,
+                    "schema": strict_json_schema(schema, self.schema_limits),
+                },
             }
         else:
             fmt = {"type": "json_object"}
             # json_object mode needs the shape in the prompt (and the word JSON, which OpenAI checks).
-            instruction = _schema_instruction(schema)
+            instruction = _schema_instruction(schema, self.schema_limits)
             if msgs and msgs[0].get("role") == "system":
                 msgs[0]["content"] = msgs[0].get("content", "") + instruction
             else:
@@ -211,6 +252,7 @@ class OpenAIChatModel:
                     temperature=self.temperature,
                     max_tokens=self.max_tokens,
                     response_format=fmt,
+                    extra_body=self.extra_body,
                 )
             except openai.APIStatusError as exc:
                 if schema is not None and mode == "json_schema" and _rejects_response_format(exc):
@@ -253,6 +295,7 @@ class OpenAIChatModel:
                 temperature=self.temperature,
                 max_tokens=self.max_tokens,
                 stream=True,
+                extra_body=self.extra_body,
             )
             with chunks:
                 for chunk in chunks:

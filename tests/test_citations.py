@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from index.documents import Passage
 from index.normalize import normalise
-from qa.citations import compose_answer, fold, invalid_passage_numbers, locate, strip_markers, verify
+from qa.citations import MIN_QUOTE_CHARS, compose_answer, fold, invalid_passage_numbers, locate, strip_markers, verify
 from qa.models import Claim, DraftAnswer, DraftCitation, DraftClaim
 
 ARTICLE = (
@@ -129,6 +129,7 @@ def test_too_short_quotes_do_not_count() -> None:
     assert locate("في", "ستعقد في أنقرة") is None
     assert locate("...", "ستعقد في أنقرة") is None
     assert locate("ستعقد في", "ستعقد في أنقرة") is not None
+    assert locate("13.5%", "raised to 13.5% on Thursday") is not None  # three digits are enough
 
 
 def test_ellipsis_and_quote_marks_around_a_quote_are_ignored() -> None:
@@ -252,7 +253,7 @@ def test_property_respelled_substring_verifies_to_its_span(
     quote = _respell(substring, data)
     passage = Passage(chunk_id="c", article_id="a", start=p_start, end=p_end, text=article[p_start:p_end])
     folded_sub, _ = fold(substring)
-    if sum(ch.isalnum() for ch in folded_sub) < 4:
+    if sum(ch.isalnum() for ch in folded_sub) < MIN_QUOTE_CHARS:
         assert verify(_draft(("claim", [(1, quote)])), [passage])[1] == []
         return
     claims, citations, unsupported = verify(_draft(("claim", [(1, quote)])), [passage], article_texts={"a": article})

@@ -13,7 +13,7 @@ from openai_stub import OpenAIStub, Reply
 
 from index.documents import Passage
 from index.errors import LLMError
-from qa.llm import PLACEHOLDER_API_KEY, OpenAIChatModel, from_settings, strict_json_schema
+from qa.llm import PLACEHOLDER_API_KEY, OpenAIChatModel, SchemaLimits, from_settings, strict_json_schema
 from qa.llm_answerer import LLMAnswerer, parse_draft
 from qa.models import DraftAnswer
 from qa.settings import LLMSettings
@@ -122,6 +122,24 @@ def test_strict_schema_shape() -> None:
     claim = schema["properties"]["claims"]["items"]
     assert claim["required"] == ["text", "citations"]
     assert claim["properties"]["citations"]["items"]["additionalProperties"] is False
+
+
+def test_schema_limits_bound_strings_and_lists(stub: OpenAIStub) -> None:
+    limits = SchemaLimits(max_string_length=100, max_items=3)
+    schema = strict_json_schema(DraftAnswer, limits)
+    assert schema["properties"]["answer"]["maxLength"] == 100
+    assert "maxLength" not in schema["properties"]["status"]  # an enum stays an enum
+    assert schema["properties"]["claims"]["maxItems"] == 3
+    quote = schema["properties"]["claims"]["items"]["properties"]["citations"]["items"]["properties"]["quote"]
+    assert quote["maxLength"] == 100
+    assert "maxLength" not in json.dumps(strict_json_schema(DraftAnswer))
+
+    stub.script(Reply.json(GOOD))
+    chat = _chat(stub, schema_limits=limits, extra_body={"repeat_penalty": 1.1})
+    LLMAnswerer(chat).answer("متى تعقد المحادثات؟", _passages())
+    body = stub.chat_requests[0].body
+    assert body["response_format"]["json_schema"]["schema"] == schema
+    assert body["repeat_penalty"] == 1.1
 
 
 def test_fabricated_quote_is_dropped(stub: OpenAIStub) -> None:
@@ -311,6 +329,13 @@ def test_stream_error_is_an_llm_error(stub: OpenAIStub) -> None:
 def test_models_endpoint_speaks_openai(stub: OpenAIStub) -> None:
     chat = _chat(stub)
     assert [m.id for m in chat._client.models.list()] == ["stub-model-1"]
+
+
+def test_close_and_context_manager(stub: OpenAIStub) -> None:
+    stub.script(Reply.text("hello"))
+    with _chat(stub) as chat:
+        assert chat.complete([{"role": "user", "content": "hi"}]).text == "hello"
+    assert chat._client.is_closed()
 
 
 def test_from_settings() -> None:
