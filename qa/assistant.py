@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from index.documents import Article, ArticleInfo, Filters, Passage
 from index.embeddings import Embedder, make_embedder
@@ -31,6 +31,9 @@ from .llm import ChatModel, from_settings
 from .llm_answerer import LLMAnswerer
 from .models import Answer
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .chat import ChatSession
 
 
 class Assistant:
@@ -131,3 +134,17 @@ class Assistant:
     def forget(self, article_id: str) -> int:
         with self._write_lock:
             return self.indexer.forget(article_id)
+
+    def chat(
+        self,
+        session: ChatSession,
+        message: str,
+        *,
+        k: int | None = None,
+        filters: Filters | None = None,
+        on_token: Callable[[str], None] | None = None,
+    ) -> Answer:
+        """One turn of a conversation: a follow-up is rewritten to stand alone; ``session`` gains the turn."""
+        from .chat import chat_turn
+
+        return chat_turn(self, session, message, k=k, filters=filters, on_token=on_token)

@@ -241,9 +241,9 @@ def _register_extras() -> None:
     """Subcommands that live in their own modules (imported lazily by their handlers)."""
     if EXTRA_COMMANDS:
         return
-    from . import eval_cli
+    from . import chat_cli, eval_cli, http_cli
 
-    EXTRA_COMMANDS.append(eval_cli.register)
+    EXTRA_COMMANDS.extend([chat_cli.register, http_cli.register, eval_cli.register])
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -41,7 +41,7 @@ def terms(text: str) -> list[str]:
     """Content terms: normalised tokens, stop words dropped, common Arabic prefixes stripped."""
     out = []
     for tok in tokens(text):
-        if tok in STOPWORDS or len(tok) < 2:
+        if tok in STOPWORDS or len(tok) < 2 or (tok[0] in "وف" and tok[1:] in STOPWORDS):
             continue
         for p in _PREFIXES:
             if tok.startswith(p) and len(tok) - len(p) >= 3:
