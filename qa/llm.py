@@ -285,18 +285,35 @@ class OpenAIChatModel:
             finish_reason=str(choice.finish_reason or ""),
         )
 
-    def stream(self, messages: Sequence[Mapping[str, str]]) -> Iterator[str]:
-        """Plain-text completion streamed as text deltas (server-sent events)."""
-        msgs = cast(list[ChatCompletionMessageParam], [dict(m) for m in messages])
+    def stream(self, messages: Sequence[Mapping[str, str]], *, schema: type[BaseModel] | None = None) -> Iterator[str]:
+        """The completion as text deltas (server-sent events).
+
+        With ``schema``, the same structured output as :meth:`complete` (and the same
+        json_object fallback, decided before the first delta): the deltas concatenate to the JSON.
+        """
+        while True:
+            mode = self._structured
+            msgs, fmt = self._prepare(messages, schema, mode)
+            try:
+                chunks = self._client.chat.completions.create(
+                    model=self.model,
+                    messages=msgs,
+                    temperature=self.temperature,
+                    max_tokens=self.max_tokens,
+                    response_format=fmt,
+                    stream=True,
+                    extra_body=self.extra_body,
+                )
+            except openai.APIStatusError as exc:
+                if schema is not None and mode == "json_schema" and _rejects_response_format(exc):
+                    with self._lock:
+                        self._structured = "json_object"
+                    continue
+                raise self._error(exc) from exc
+            except openai.OpenAIError as exc:
+                raise self._error(exc) from exc
+            break
         try:
-            chunks = self._client.chat.completions.create(
-                model=self.model,
-                messages=msgs,
-                temperature=self.temperature,
-                max_tokens=self.max_tokens,
-                stream=True,
-                extra_body=self.extra_body,
-            )
             with chunks:
                 for chunk in chunks:
                     for choice in chunk.choices:

@@ -320,6 +320,18 @@ def test_stream_yields_text_deltas(stub: OpenAIStub) -> None:
     assert stub.chat_requests[0].body["stream"] is True
 
 
+def test_stream_with_schema_falls_back_like_complete() -> None:
+    content = json.dumps(GOOD, ensure_ascii=False)
+    with OpenAIStub(reject_json_schema=True) as server:
+        server.script(Reply.text(content))
+        chat = _chat(server)
+        messages = default_templates().answer_messages("متى تعقد المحادثات؟", _passages())
+        assert "".join(chat.stream(messages, schema=DraftAnswer)) == content
+        formats = [r.response_format["type"] if r.response_format else None for r in server.chat_requests]
+        assert formats == ["json_schema", "json_object"]
+        assert chat.structured == "json_object"
+
+
 def test_stream_error_is_an_llm_error(stub: OpenAIStub) -> None:
     stub.script(Reply.error(401, "bad key"))
     with pytest.raises(LLMError, match="HTTP 401"):
