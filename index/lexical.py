@@ -152,6 +152,7 @@ class LexicalIndex:
         self.analyser = analyser_name(stemmer, ngram)
         self.recovered: str | None = None
         self._lock = threading.RLock()
+        self._follow = True  # follow CURRENT to other processes' rebuilds (not while staging one)
         self._gen = self._open()
 
     # ------------------------------------------------------------------ generations
@@ -206,7 +207,7 @@ class LexicalIndex:
 
     def _fresh(self) -> _Generation:
         """The live generation, seeing other processes' commits (and rebuilds) too. Cheap: ~20 µs."""
-        name = self._current_name()
+        name = self._current_name() if self._follow else None
         if name and name != self._gen.root.name and (self.path / name).is_dir():
             old, self._gen = self._gen, self._open()
             old.close()
@@ -271,6 +272,7 @@ class LexicalIndex:
                     writer.add_document(tv.Document(chunk_id=cid, article_id=aid, source=src, date=day, body=body))
 
         with self._lock:
+            self._fresh()  # another process may have rebuilt: write to the live generation
             self._commit_tantivy(write)
             try:
                 with self._sql() as db:  # recorded only once the chunks are committed
@@ -308,14 +310,13 @@ class LexicalIndex:
             writer.wait_merging_threads()  # releases the writer lock
         self._gen.index.reload()
 
-    def delete_article(self, article_id: str) -> int:
-        """Remove an article's chunks; returns how many there were (0 if unknown)."""
+    def delete_article(self, article_id: str) -> None:
+        """Remove an article's chunks (nothing happens for an unknown id)."""
         with self._lock:
-            row = self._gen.db.execute("SELECT chunks FROM articles WHERE article_id = ?", (article_id,)).fetchone()
+            self._fresh()
             self._commit_tantivy(lambda w: w.delete_documents_by_term("article_id", article_id))
             with self._sql() as db:  # forgotten only once the chunks are gone
                 db.execute("DELETE FROM articles WHERE article_id = ?", (article_id,))
-        return int(row[0]) if row else 0
 
     def rebuild(
         self, passages: Iterable[Passage], *, content_hashes: Mapping[str, str] | None = None, batch: int = 5000
@@ -325,14 +326,11 @@ class LexicalIndex:
         Built as a new generation; ``CURRENT`` switches to it by rename when it is complete,
         so a crash mid-rebuild leaves the old index in place.
         """
-        with self._lock:
+        with self._lock:  # held throughout: other threads never see the staging generation
+            self._fresh()
             name = self._next_name()
-            old = self._gen
-            staging = LexicalIndex.__new__(LexicalIndex)
-            staging.path, staging.analyser, staging.recovered = self.path, self.analyser, None
-            staging.stemmer, staging.ngram = self.stemmer, self.ngram
-            staging._lock = threading.RLock()
-            staging._gen = _Generation(self.path / name, self.analyser)
+            old, staging = self._gen, _Generation(self.path / name, self.analyser)
+            self._gen, self._follow = staging, False
             try:
                 by_article: dict[str, list[Passage]] = defaultdict(list)
                 for p in passages:  # the store may interleave articles: group them all first
@@ -340,12 +338,14 @@ class LexicalIndex:
                 ids = list(by_article)
                 for i in range(0, len(ids), batch):  # one commit per batch of articles
                     part = [p for aid in ids[i : i + batch] for p in by_article[aid]]
-                    staging.upsert(part, content_hashes=content_hashes)
+                    self.upsert(part, content_hashes=content_hashes)
             except BaseException:
+                self._gen = old
                 staging.close()
                 shutil.rmtree(self.path / name, ignore_errors=True)
                 raise
-            self._gen = staging._gen
+            finally:
+                self._follow = True
             self._switch_to(name)
             old.close()
             return self.count()

@@ -95,10 +95,11 @@ def test_upsert_replaces_an_articles_chunks(index: LexicalIndex) -> None:
 
 
 def test_delete_article(index: LexicalIndex) -> None:
-    assert index.delete_article("damascus") == 2
+    index.delete_article("damascus")
+    assert index.count() == 5
     assert "damascus" not in articles(index.search("دمشق بغداد النفط", 10))
     assert "damascus" not in index.article_hashes()
-    assert index.delete_article("damascus") == 0
+    index.delete_article("damascus")  # unknown now: nothing happens
     assert index.count() == 5
 
 
