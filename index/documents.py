@@ -6,8 +6,8 @@ Offsets are always character offsets (Python ``str`` indices) into ``Article.tex
 
 from __future__ import annotations
 
-import hashlib
 import datetime as dt
+import hashlib
 
 from pydantic import BaseModel, Field
 

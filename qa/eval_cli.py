@@ -26,8 +26,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
         settings.embedder = args.embedder
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=console, transient=True,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
     ) as bar:
         tasks: dict[str, Any] = {}
 
@@ -68,8 +72,13 @@ def print_report(report: EvalReport) -> None:
     for m in report.methods:
         d = m.as_dict()
         table.add_row(
-            m.method, f"{d['R@1']:.3f}", f"{d['R@5']:.3f}", f"{d['R@20']:.3f}", f"{d['MRR@10']:.3f}",
-            f"{d['latency_p50_ms']:.1f}", f"{d['latency_p95_ms']:.1f}",
+            m.method,
+            f"{d['R@1']:.3f}",
+            f"{d['R@5']:.3f}",
+            f"{d['R@20']:.3f}",
+            f"{d['MRR@10']:.3f}",
+            f"{d['latency_p50_ms']:.1f}",
+            f"{d['latency_p95_ms']:.1f}",
         )
     out.print(table)
     a = report.answers

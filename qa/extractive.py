@@ -24,15 +24,14 @@ from .language import detect_language
 from .models import Answer, Citation, Claim
 
 # Function words that carry no evidence (normalised forms: alef/ya/ta-marbuta folded).
-STOPWORDS = frozenset(
-    """
+_STOPWORD_TEXT = """
     في من الي علي عن مع ان او ثم قد لقد كان كانت يكون هو هي هم هن انت انا نحن هذا هذه ذلك تلك
     الذي التي الذين ما ماذا من متي اين كيف لماذا هل كم اي ايه لم لن لا نعم بين عند حتي بعد قبل
     خلال منذ كل بعض غير ايضا اذا لكن بل و ف ب ك ل ال به بها له لها فيه فيها عليه عليها منه منها
     the a an of in on at to for from by with and or is are was were be been who what when where
     which why how did does do that this these those it its as into about than then there their
-    """.split()
-)
+"""
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 _PREFIXES = ("وال", "بال", "كال", "فال", "لل", "ال", "و", "ف", "ب", "ل")
 
@@ -72,10 +71,7 @@ def candidates(passages: Sequence[Passage]) -> list[Candidate]:
     out = []
     for p in passages:
         spans = p.sentences or []
-        if not spans:
-            spans_t = [(p.start, p.end)]
-        else:
-            spans_t = [(s.start, s.end) for s in spans]
+        spans_t = [(p.start, p.end)] if not spans else [(s.start, s.end) for s in spans]
         for start, end in spans_t:
             key = (p.article_id, start)
             text = p.text[start - p.start : end - p.start]

@@ -20,8 +20,13 @@ def _passage(article_id: str, text: str, offset: int = 0) -> Passage:
         spans.append(Span(start=offset + start, end=offset + end))
         pos = end
     return Passage(
-        chunk_id=f"{article_id}-c0", article_id=article_id, title="t", start=offset, end=offset + len(text),
-        text=text, sentences=spans,
+        chunk_id=f"{article_id}-c0",
+        article_id=article_id,
+        title="t",
+        start=offset,
+        end=offset + len(text),
+        text=text,
+        sentences=spans,
     )
 
 
@@ -58,7 +63,5 @@ def test_no_passages_is_insufficient_evidence_in_english() -> None:
 
 def test_retold_sentence_is_cited_once() -> None:
     same = "وشارك في اللقاء من الجانب التركي وزير الخارجية هاكان فيدان."
-    answer = ExtractiveAnswerer(None).answer(
-        "من شارك في اللقاء؟", [_passage("a1", same), _passage("a2", same)]
-    )
+    answer = ExtractiveAnswerer(None).answer("من شارك في اللقاء؟", [_passage("a1", same), _passage("a2", same)])
     assert len(answer.citations) == 1

@@ -15,10 +15,7 @@ ARTICLE_A = (
     "وصل وفد سوري رفيع المستوى إلى أنقرة اليوم الأحد. وشارك في اللقاء وزير الخارجية التركي هاكان فيدان.\n"
     "وبحث الجانبان ضبط الحدود ومكافحة الإرهاب؟ نعم، بحسب وكالة الأناضول.\n"
 )
-ARTICLE_B = (
-    "معرض الكتاب\n\n"
-    "تجاوز عدد زوار معرض الكتاب مئتي ألف زائر. وتشارك في المعرض 640 دار نشر من 32 دولة.\n"
-)
+ARTICLE_B = "معرض الكتاب\n\nتجاوز عدد زوار معرض الكتاب مئتي ألف زائر. وتشارك في المعرض 640 دار نشر من 32 دولة.\n"
 
 
 def _indexer(home: Path) -> tuple[Indexer, ChunkStore]:
@@ -49,8 +46,12 @@ def test_reingest_adds_nothing_and_edit_replaces_only_that_article(tmp_path: Pat
     chunks_after = {p.chunk_id: p.article_id for p in store.iter_passages()}
     a_id = edited.updated[0]
     # Article B's chunks are untouched; A's changed chunks replaced, with no leftovers.
-    assert {c for c, art in chunks_before.items() if art != a_id} == {c for c, art in chunks_after.items() if art != a_id}
-    assert {c for c, art in chunks_after.items() if art == a_id} != {c for c, art in chunks_before.items() if art == a_id}
+    assert {c for c, art in chunks_before.items() if art != a_id} == {
+        c for c, art in chunks_after.items() if art != a_id
+    }
+    assert {c for c, art in chunks_after.items() if art == a_id} != {
+        c for c, art in chunks_before.items() if art == a_id
+    }
     a_text = store.get_article(a_id).text
     for p in store.iter_passages():
         if p.article_id == a_id:
@@ -87,7 +88,7 @@ def test_duplicate_text_in_one_run_is_skipped(tmp_path: Path) -> None:
     ]
     feed = tmp_path / "dup.jsonl"
     feed.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
-    indexer, store = _indexer(tmp_path)
+    indexer, _store = _indexer(tmp_path)
     report = indexer.ingest_paths([feed])
     assert report.added == ["x1"]
     assert len(report.skipped) == 1 and "x1" in report.skipped[0].reason
