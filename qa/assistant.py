@@ -122,7 +122,8 @@ class Assistant:
     def answer(self, question: str, passages: list[Passage]) -> Answer:
         """Answer from given passages (LLM when configured, else extractive)."""
         if self.chat_model is not None:
-            return LLMAnswerer(self.chat_model).answer(question, passages)
+            texts = {aid: self.store.get_article(aid).text for aid in {p.article_id for p in passages}}
+            return LLMAnswerer(self.chat_model).answer(question, passages, article_texts=texts)
         return ExtractiveAnswerer(self.embedder).answer(question, passages)
 
     def articles(self) -> list[ArticleInfo]:
