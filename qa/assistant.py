@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from index.documents import Article, ArticleInfo, Filters, Passage
 from index.embeddings import Embedder, make_embedder
-from index.errors import RequestError
+from index.errors import NotFoundError, RequestError
 from index.indexer import Indexer, IngestReport, Progress
 from index.readers import articles_from_records
 from index.retrieval import DenseRetriever, Retriever
@@ -122,9 +122,18 @@ class Assistant:
     def answer(self, question: str, passages: list[Passage]) -> Answer:
         """Answer from given passages (LLM when configured, else extractive)."""
         if self.chat_model is not None:
-            texts = {aid: self.store.get_article(aid).text for aid in {p.article_id for p in passages}}
-            return LLMAnswerer(self.chat_model).answer(question, passages, article_texts=texts)
+            return LLMAnswerer(self.chat_model).answer(question, passages, article_texts=self._texts(passages))
         return ExtractiveAnswerer(self.embedder).answer(question, passages)
+
+    def _texts(self, passages: Sequence[Passage]) -> dict[str, str]:
+        """Article texts behind the passages (an article forgotten meanwhile is left out)."""
+        texts = {}
+        for article_id in {p.article_id for p in passages}:
+            try:
+                texts[article_id] = self.store.get_article(article_id).text
+            except NotFoundError:
+                continue
+        return texts
 
     def articles(self) -> list[ArticleInfo]:
         return self.store.list_articles()
