@@ -16,7 +16,7 @@ import httpx
 from fakes import HashEmbedder
 
 from qa.assistant import Assistant
-from qa.http import BackgroundServer, create_app
+from qa.http import BackgroundServer, SerialEmbedder, create_app
 from qa.settings import Settings
 
 ARTICLES: list[dict[str, Any]] = [
@@ -75,8 +75,11 @@ UNRELATED_Q = "ما هي عاصمة الأرجنتين؟"
 
 
 def make_assistant(home: Path, **settings: Any) -> Assistant:
-    """An Assistant on a temporary home with the fast hashing embedder (extractive answers)."""
-    return Assistant(Settings(home=home, **settings), embedder=HashEmbedder())
+    """An Assistant on a temporary home with the fast hashing embedder (extractive answers).
+
+    The embedder is shared the way ``sanad serve`` shares its real one (``SerialEmbedder``).
+    """
+    return Assistant(Settings(home=home, **settings), embedder=SerialEmbedder(HashEmbedder))
 
 
 @contextmanager
