@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import openai
 import pytest
 from fakes import HashEmbedder
 from http_helpers import ARTICLES, DATES_Q, DESAL_Q, REEF_Q, UNRELATED_Q, ingest, make_assistant, running
@@ -21,7 +22,7 @@ from openai_stub import OpenAIStub, Reply
 
 from index.documents import Filters, Passage
 from qa.assistant import Assistant
-from qa.http import BackgroundServer
+from qa.http import BackgroundServer, SerialEmbedder
 from qa.llm import OpenAIChatModel
 from qa.settings import ServerSettings, Settings
 
@@ -423,44 +424,91 @@ def test_page_is_served_with_a_strict_policy(client: httpx.Client) -> None:
 # --- with a language model: streamed preview, verified final event ---------------------------------
 
 
-def test_llm_stream_preview_then_only_verified_citations(tmp_path: Path) -> None:
-    fabricated = "ويعمل في المشروع عشرة آلاف مهندس"
-    draft = {
-        "status": "answered",
-        "answer": "تبلغ الطاقة الإنتاجية ستمائة ألف متر مكعب يوميا، ويعمل فيه عشرة آلاف مهندس.",
-        "claims": [
-            {
-                "text": "تبلغ الطاقة الإنتاجية ستمائة ألف متر مكعب يوميا.",
-                "citations": [{"passage": 1, "quote": "تبلغ الطاقة الإنتاجية للمحطة ستمائة ألف متر مكعب يوميا"}],
-            },
-            {"text": "يعمل فيه عشرة آلاف مهندس.", "citations": [{"passage": 1, "quote": fabricated}]},
-        ],
-    }
+FABRICATED = "ويعمل في المشروع عشرة آلاف مهندس"
+DRAFT = {
+    "status": "answered",
+    "answer": "تبلغ الطاقة الإنتاجية ستمائة ألف متر مكعب يوميا، ويعمل فيه عشرة آلاف مهندس.",
+    "claims": [
+        {
+            "text": "تبلغ الطاقة الإنتاجية ستمائة ألف متر مكعب يوميا.",
+            "citations": [{"passage": 1, "quote": "تبلغ الطاقة الإنتاجية للمحطة ستمائة ألف متر مكعب يوميا"}],
+        },
+        {"text": "يعمل فيه عشرة آلاف مهندس.", "citations": [{"passage": 1, "quote": FABRICATED}]},
+    ],
+}
+
+
+@pytest.fixture
+def llm_server(tmp_path: Path) -> Iterator[tuple[BackgroundServer, OpenAIStub]]:
+    """Sanad with a scripted OpenAI-compatible model behind it (the real SDK over HTTP)."""
     with OpenAIStub() as stub:
-        stub.script(Reply.json(draft))
         chat = OpenAIChatModel(base_url=stub.base_url, model=stub.model, max_retries=0, timeout=20)
-        assistant = Assistant(Settings(home=tmp_path), embedder=HashEmbedder(), chat_model=chat)
+        assistant = Assistant(Settings(home=tmp_path), embedder=SerialEmbedder(HashEmbedder), chat_model=chat)
         with running(assistant) as srv:
             ingest(srv.url, ARTICLES[:2])
-            r = httpx.post(
-                f"{srv.url}/v1/ask",
-                json={"question": DESAL_Q, "filters": {"sources": ["spa"]}},
-                headers={"Accept": "text/event-stream"},
-                timeout=60,
-            )
-        assert stub.chat_requests and stub.chat_requests[0].body.get("stream") is True
-    evs = events(r)
-    tokens = [d["text"] for n, d in evs if n == "token"]
-    assert len(tokens) > 1
-    assert "".join(tokens) == draft["answer"]  # the preview: the model's draft as it was written
-    name, final = evs[-1]
-    assert name == "answer"
+            yield srv, stub
+
+
+def assert_only_verified(final: dict[str, Any]) -> None:
     assert final["mode"] == "llm"
     assert final["unsupported_claims"] == 1
     assert len(final["citations"]) == 1
     assert "عشرة آلاف" not in final["answer"]
-    assert all(fabricated not in c["quote"] for c in final["citations"])
+    assert all(FABRICATED not in c["quote"] for c in final["citations"])
     assert_verified(final)
+
+
+def test_llm_stream_preview_then_only_verified_citations(llm_server: tuple[BackgroundServer, OpenAIStub]) -> None:
+    srv, stub = llm_server
+    stub.script(Reply.json(DRAFT))
+    r = httpx.post(
+        f"{srv.url}/v1/ask",
+        json={"question": DESAL_Q, "filters": {"sources": ["spa"]}},
+        headers={"Accept": "text/event-stream"},
+        timeout=60,
+    )
+    assert stub.chat_requests and stub.chat_requests[0].body.get("stream") is True
+    evs = events(r)
+    tokens = [d["text"] for n, d in evs if n == "token"]
+    assert len(tokens) > 1
+    assert "".join(tokens) == DRAFT["answer"]  # the preview: the model's draft as it was written
+    name, final = evs[-1]
+    assert name == "answer"
+    assert_only_verified(final)
+
+
+def test_llm_chat_stream(llm_server: tuple[BackgroundServer, OpenAIStub]) -> None:
+    srv, stub = llm_server
+    stub.script(Reply.json(DRAFT))
+    r = httpx.post(
+        f"{srv.url}/v1/chat",
+        json={"message": DESAL_Q, "filters": {"sources": ["spa"]}, "stream": True},
+        timeout=60,
+    )
+    evs = events(r)
+    assert "".join(d["text"] for n, d in evs if n == "token") == DRAFT["answer"]
+    name, final = evs[-1]
+    assert name == "answer" and final["turns"] == 2
+    assert_only_verified(final["answer"])
+
+
+def test_llm_completions_stream_only_verified_text(llm_server: tuple[BackgroundServer, OpenAIStub]) -> None:
+    srv, stub = llm_server
+    stub.script(Reply.json(DRAFT))
+    with openai.OpenAI(base_url=f"{srv.url}/v1", api_key="unused", max_retries=0, timeout=60) as client:
+        stream = client.chat.completions.create(
+            model="sanad", messages=[{"role": "user", "content": DESAL_Q}], stream=True
+        )
+        text = ""
+        final: dict[str, Any] = {}
+        with stream:
+            for chunk in stream:
+                for choice in chunk.choices:
+                    text += choice.delta.content or ""
+                final = (chunk.model_extra or {}).get("sanad", final)
+    assert "عشرة آلاف" not in text  # a client cannot take streamed text back: only verified text is sent
+    assert text.startswith(final["answer"])
+    assert_only_verified(final)
 
 
 # --- `sanad serve` through the real entry point ----------------------------------------------------
