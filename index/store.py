@@ -130,6 +130,52 @@ def _info(article_id: str, meta: Mapping[str, Any] | None) -> ArticleInfo:
     )
 
 
+def _check_chunks(article: Article, chunks: Sequence[Chunk], vectors: NDArray[Any]) -> None:
+    ids = [c.id for c in chunks]
+    if len(set(ids)) != len(ids):
+        raise StoreError(f"article {article.id!r} has duplicate chunk ids", article_id=article.id)
+    if any(c.article_id != article.id for c in chunks):
+        raise StoreError(f"chunks given for article {article.id!r} belong to another article", article_id=article.id)
+    shape = np.shape(vectors)
+    if chunks and (len(shape) != 2 or shape[0] != len(chunks)):
+        raise StoreError(
+            f"article {article.id!r}: {len(chunks)} chunks but vectors of shape {shape}", article_id=article.id
+        )
+
+
+def _record_metadata(article: Article, n_chunks: int) -> dict[str, str | int]:
+    return {
+        "title": article.title,
+        "date": date_number(article.date),
+        "source": article.source,
+        "url": article.url,
+        "summary": article.summary,
+        "path": article.path,
+        "content_hash": article.content_hash,
+        "n_chunks": n_chunks,
+        "chars": len(article.text),
+    }
+
+
+RECORD_BATCH_CHARS = 4_000_000
+"""Article texts per records write: keeps one request to a ``chroma run`` server reasonably small."""
+
+
+def _record_batches(
+    records: list[tuple[Article, dict[str, str | int]]], step: int
+) -> Iterator[list[tuple[Article, dict[str, str | int]]]]:
+    part: list[tuple[Article, dict[str, str | int]]] = []
+    chars = 0
+    for article, meta in records:
+        if part and (len(part) >= step or chars + len(article.text) > RECORD_BATCH_CHARS):
+            yield part
+            part, chars = [], 0
+        part.append((article, meta))
+        chars += len(article.text)
+    if part:
+        yield part
+
+
 class ChunkStore:
     """Chunks with their vectors and metadata, plus article records; see the module docstring."""
 
@@ -273,49 +319,48 @@ class ChunkStore:
 
     def upsert_article(self, article: Article, chunks: list[Chunk], vectors: NDArray[Any]) -> None:
         """Write the chunks, drop the article's chunks that are not among them, then the record."""
-        ids = [c.id for c in chunks]
-        if len(set(ids)) != len(ids):
-            raise StoreError(f"article {article.id!r} has duplicate chunk ids", article_id=article.id)
-        if any(c.article_id != article.id for c in chunks):
-            raise StoreError(
-                f"chunks given for article {article.id!r} belong to another article", article_id=article.id
-            )
-        matrix = np.asarray(vectors, dtype=np.float32)
-        if chunks and (matrix.ndim != 2 or matrix.shape[0] != len(chunks)):
-            raise StoreError(
-                f"article {article.id!r}: {len(chunks)} chunks but vectors of shape {matrix.shape}",
-                article_id=article.id,
-            )
+        self.upsert_articles([(article, chunks, vectors)])
+
+    def upsert_articles(self, items: Sequence[tuple[Article, list[Chunk], NDArray[Any]]]) -> None:
+        """:meth:`upsert_article` for many articles in few chromadb calls (each write costs tens of ms
+        on disk): all their chunks, then the stale chunks dropped, then all their records, last."""
+        if not items:
+            return
+        seen: set[str] = set()
+        for article, chunks, vectors in items:
+            if article.id in seen:
+                raise StoreError(f"article {article.id!r} is given twice in one batch", article_id=article.id)
+            seen.add(article.id)
+            _check_chunks(article, chunks, vectors)
         self._check_identity()
+        ids = [c.id for _, chunks, _ in items for c in chunks]
+        rows = [(article, c) for article, chunks, _ in items for c in chunks]
+        dims = {np.asarray(v).shape[1] for _, chunks, v in items if chunks}
+        if len(dims) > 1:
+            raise StoreError(f"vectors of different sizes in one batch: {sorted(dims)}")
         step = self.max_batch
-        with self._guard(f"write the chunks of article {article.id!r}"):
-            for i in range(0, len(chunks), step):
-                part = chunks[i : i + step]
-                self._chunks.upsert(
-                    ids=[c.id for c in part],
-                    embeddings=matrix[i : i + step],
-                    documents=[c.text for c in part],
-                    metadatas=[_chunk_metadata(article, c) for c in part],
-                )
+        what = items[0][0].id if len(items) == 1 else f"{len(items)} articles"
+        with self._guard(f"write the chunks of {what!r}"):
+            if rows:
+                matrix = np.vstack([np.asarray(v, dtype=np.float32) for _, chunks, v in items if chunks])
+                for i in range(0, len(rows), step):
+                    part = rows[i : i + step]
+                    self._chunks.upsert(
+                        ids=[c.id for _, c in part],
+                        embeddings=matrix[i : i + step],
+                        documents=[c.text for _, c in part],
+                        metadatas=[_chunk_metadata(a, c) for a, c in part],
+                    )
             new = set(ids)
-            self._delete_chunks([cid for cid in self._chunk_ids_of(article.id) if cid not in new])
-            record: dict[str, str | int] = {
-                "title": article.title,
-                "date": date_number(article.date),
-                "source": article.source,
-                "url": article.url,
-                "summary": article.summary,
-                "path": article.path,
-                "content_hash": article.content_hash,
-                "n_chunks": len(chunks),
-                "chars": len(article.text),
-            }
-            self._articles.upsert(
-                ids=[article.id],
-                embeddings=np.ones((1, 1), dtype=np.float32),
-                documents=[article.text],
-                metadatas=[record],
-            )
+            self._delete_chunks([cid for cid in self._chunk_ids_of(*seen) if cid not in new])
+            records = [(article, _record_metadata(article, len(chunks))) for article, chunks, _ in items]
+            for batch in _record_batches(records, step):
+                self._articles.upsert(
+                    ids=[a.id for a, _ in batch],
+                    embeddings=np.ones((len(batch), 1), dtype=np.float32),
+                    documents=[a.text for a, _ in batch],
+                    metadatas=[m for _, m in batch],
+                )
 
     def delete_article(self, article_id: str) -> int:
         """Remove the article's record and chunks; the number of chunks removed."""
@@ -377,8 +422,13 @@ class ChunkStore:
     ) -> None:
         self.close()
 
-    def _chunk_ids_of(self, article_id: str) -> list[str]:
-        return list(self._chunks.get(where={"article_id": article_id}, include=[])["ids"])
+    def _chunk_ids_of(self, *article_ids: str) -> list[str]:
+        if not article_ids:
+            return []
+        where: dict[str, Any] = (
+            {"article_id": article_ids[0]} if len(article_ids) == 1 else {"article_id": {"$in": list(article_ids)}}
+        )
+        return list(self._chunks.get(where=where, include=[])["ids"])
 
     def _delete_chunks(self, ids: Sequence[str]) -> None:
         step = self.max_batch

@@ -243,6 +243,41 @@ def test_batches_respect_the_max_batch_size(store: ChunkStore, embedder: HashEmb
     assert store.delete_article("long") == len(chunk(shorter))
 
 
+def test_upsert_many_articles_at_once(
+    store: ChunkStore, embedder: HashEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ingest(store, embedder, RAIN)
+    edited = RAIN.model_copy(update={"text": "Light rain fell on Riyadh on Monday. Schools stayed open."})
+    batch = [(a, chunk(a), vectors(embedder, chunk(a))) for a in (ANKARA, BOOKFAIR, edited, UNDATED)]
+    monkeypatch.setattr("index.store.RECORD_BATCH_CHARS", 150)  # several record writes, split by text size
+    store._max_batch = 4  # and several chunk writes
+    store.upsert_articles(batch)
+    assert store.article_hashes() == {a.id: a.content_hash for a, _, _ in batch}
+    assert {p.chunk_id for p in store.iter_passages()} == {c.id for _, chunks, _ in batch for c in chunks}
+    assert store.get_article("rain") == edited
+    assert [p.article_id for p in store.query(embedder.embed([edited.text], "query")[0], 1)] == ["rain"]
+
+    with pytest.raises(StoreError, match="twice"):
+        store.upsert_articles([batch[0], batch[0]])
+    other_dim = HashEmbedder(dim=32)
+    with pytest.raises(StoreError, match="different sizes"):
+        store.upsert_articles([batch[0], (RAIN, chunk(RAIN), vectors(other_dim, chunk(RAIN)))])
+    store.upsert_articles([])
+    assert store.article_hash("rain") == edited.content_hash
+
+
+def test_a_batch_that_dies_before_its_records_is_redone(
+    store: ChunkStore, embedder: HashEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ingest(store, embedder, BOOKFAIR)
+    edited = BOOKFAIR.model_copy(update={"source": "wam"})
+    monkeypatch.setattr(store._articles, "upsert", lambda *a, **k: (_ for _ in ()).throw(OSError("killed")))
+    with pytest.raises(StoreError, match="killed"):
+        store.upsert_articles([(a, chunk(a), vectors(embedder, chunk(a))) for a in (ANKARA, edited, RAIN)])
+    monkeypatch.undo()
+    assert store.article_hashes() == {"bookfair": BOOKFAIR.content_hash}  # nothing looks finished
+
+
 def test_get_passages_keeps_order_skips_unknown(store: ChunkStore, embedder: HashEmbedder) -> None:
     ingest(store, embedder, *ALL)
     ids = [c.id for a in reversed(ALL) for c in chunk(a)]
