@@ -51,18 +51,31 @@ from typing import Any
 
 from .documents import Chunk, Filters, Passage, date_number
 from .errors import ConfigError, StoreError
-from .stemming import DEFAULT_NGRAM, DEFAULT_STEMMER, analyse, analyser_name, index_terms
+from .stemming import (
+    DEFAULT_NGRAM,
+    DEFAULT_STEMMER,
+    analyse,
+    analyser_name,
+    index_terms,
+    script_counts,
+    terms_of_words,
+    words,
+)
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 MAX_QUERY_TERMS = 256
 WRITER_HEAP = 32_000_000
 WRITER_WAIT_S = 30.0
+# The lexical leg gets its full weight when at least this share of the corpus's words is in the
+# question's script (Arabic or Latin), and proportionally less below: an English question over
+# Arabic news with a few English names in it must not lean on those.
+SCRIPT_FULL_SHARE = 0.5
 BM25_K1 = 1.2  # tantivy's fixed BM25 parameters (b = 0.75)
 
 _SQL_SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS articles (article_id TEXT PRIMARY KEY, content_hash TEXT NOT NULL,"
-    " chunks INTEGER NOT NULL)",
+    " chunks INTEGER NOT NULL, arabic_words INTEGER NOT NULL, latin_words INTEGER NOT NULL)",
 )
 
 
@@ -97,8 +110,10 @@ class QueryStats:
     """What the fusion needs to know about a query's lexical side."""
 
     terms: list[str]
-    coverage: float  # share of the query's distinct words (stems) found in the index
+    coverage: float  # words_found, discounted when the corpus is hardly written in the query's script
     bound: float  # the highest BM25 score a chunk could reach (all terms, saturated)
+    words_found: float = 0.0  # share of the query's distinct words (stems) found in the index
+    script_share: float = 1.0  # share of the corpus's words in the query's script
 
 
 def fingerprint(chunk_ids: Iterable[str]) -> str:
@@ -260,9 +275,16 @@ class LexicalIndex:
         if not by_article:
             return
         hashes = content_hashes or {}
-        docs = {
-            aid: [(_chunk_fields(p), " ".join(self.terms(p.text))) for p in items] for aid, items in by_article.items()
-        }
+        docs: dict[str, list[tuple[tuple[str, str, str, int], str]]] = {}
+        scripts: dict[str, tuple[int, int]] = {}
+        for aid, items in by_article.items():
+            rows, arabic, latin = [], 0, 0
+            for p in items:
+                ws = words(p.text)
+                a, la = script_counts(ws)
+                arabic, latin = arabic + a, latin + la
+                rows.append((_chunk_fields(p), " ".join(terms_of_words(ws, self.stemmer, self.ngram))))
+            docs[aid], scripts[aid] = rows, (arabic, latin)
         tv = _tantivy()
 
         def write(writer: Any) -> None:
@@ -277,9 +299,10 @@ class LexicalIndex:
             try:
                 with self._sql() as db:  # recorded only once the chunks are committed
                     db.executemany(
-                        "INSERT OR REPLACE INTO articles(article_id, content_hash, chunks) VALUES (?, ?, ?)",
+                        "INSERT OR REPLACE INTO articles(article_id, content_hash, chunks, arabic_words, latin_words)"
+                        " VALUES (?, ?, ?, ?, ?)",
                         [
-                            (aid, hashes.get(aid) or fingerprint(f[0] for f, _ in items), len(items))
+                            (aid, hashes.get(aid) or fingerprint(f[0] for f, _ in items), len(items), *scripts[aid])
                             for aid, items in docs.items()
                         ],
                     )
@@ -373,23 +396,35 @@ class LexicalIndex:
 
     def query_stats(self, query: str) -> QueryStats:
         """The query's terms, their coverage of the vocabulary, and the BM25 score bound."""
-        terms = list(dict.fromkeys(self.terms(query)))[:MAX_QUERY_TERMS]
+        ws = words(query)
+        terms = list(dict.fromkeys(terms_of_words(ws, self.stemmer, self.ngram)))[:MAX_QUERY_TERMS]
         stems = list(dict.fromkeys(analyse(query, self.stemmer)))
         if not terms or not stems:
             return QueryStats(terms, 0.0, 0.0)
         with self._lock:
-            searcher = self._fresh().index.searcher()
+            gen = self._fresh()
+            searcher = gen.index.searcher()
             n_docs = int(searcher.num_docs)
             freqs = {t: int(searcher.doc_freq("body", t)) for t in dict.fromkeys([*terms, *stems])}
+            corpus_arabic, corpus_latin = gen.db.execute(
+                "SELECT coalesce(sum(arabic_words), 0), coalesce(sum(latin_words), 0) FROM articles"
+            ).fetchone()
         # Coverage counts whole words (stems): an English question shares character n-grams with
         # the Latin bits of Arabic news, but hardly any words.
-        coverage = sum(1 for t in stems if freqs[t] > 0) / len(stems)
+        found = sum(1 for t in stems if freqs[t] > 0) / len(stems)
+        q_arabic, q_latin = script_counts(ws)
+        share = 1.0
+        if (q_arabic or q_latin) and (corpus_arabic or corpus_latin):
+            share = (corpus_arabic if q_arabic >= q_latin else corpus_latin) / (corpus_arabic + corpus_latin)
+        coverage = found * min(1.0, share / SCRIPT_FULL_SHARE)
         # tantivy's BM25: idf = ln(1 + (N - n + .5) / (n + .5)); a term adds at most idf * (k1 + 1).
         bound = sum(math.log(1 + (n_docs - f + 0.5) / (f + 0.5)) * (BM25_K1 + 1) for t in terms if (f := freqs[t]) > 0)
-        return QueryStats(terms, coverage, bound)
+        return QueryStats(terms, coverage, bound, words_found=found, script_share=share)
 
     def query_coverage(self, query: str) -> float:
-        """Share of the query's distinct words (stems) that occur anywhere in the index (0.0 for none)."""
+        """How far the lexical leg can speak for this query, in [0, 1]: the share of the query's
+        distinct words (stems) found in the index, discounted when less than
+        :data:`SCRIPT_FULL_SHARE` of the corpus's words are in the query's script."""
         return self.query_stats(query).coverage
 
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[tuple[str, float]]:

@@ -218,12 +218,32 @@ DEFAULT_NGRAM = 4
 
 def index_terms(text: str, stemmer: Stemmer | str = DEFAULT_STEMMER, ngram: int = DEFAULT_NGRAM) -> list[str]:
     """The lexical index's terms: each word's stem, then (``ngram`` > 0) its character n-grams."""
+    return terms_of_words(words(text), stemmer, ngram)
+
+
+def terms_of_words(
+    ws: Sequence[str], stemmer: Stemmer | str = DEFAULT_STEMMER, ngram: int = DEFAULT_NGRAM
+) -> list[str]:
+    """:func:`index_terms` for words already split by :func:`words`."""
     impl = get_stemmer(stemmer) if isinstance(stemmer, str) else stemmer
-    ws = words(text)
     terms = [impl.stem(w) for w in ws]
     if ngram > 0:
         terms += [g for w in ws for g in char_ngrams(w, ngram)]
     return terms
+
+
+_LATIN_WORD = re.compile(r"[a-z\u00df-\u024f]+")
+
+
+def script_counts(ws: Sequence[str]) -> tuple[int, int]:
+    """How many of these normalised words are Arabic-script, and how many Latin-script."""
+    arabic = latin = 0
+    for w in ws:
+        if _ARABIC_WORD.fullmatch(w):
+            arabic += 1
+        elif _LATIN_WORD.fullmatch(w):
+            latin += 1
+    return arabic, latin
 
 
 def analyser_name(stemmer: str = DEFAULT_STEMMER, ngram: int = DEFAULT_NGRAM) -> str:

@@ -13,6 +13,7 @@ import pytest
 
 from index.documents import Chunk, Filters, Passage
 from index.lexical import LexicalIndex, fingerprint
+from index.stemming import script_counts, words
 
 ARTICLES = {
     "ankara": (
@@ -238,3 +239,22 @@ def test_two_handles_see_each_others_writes_and_rebuilds(tmp_path: Path) -> None
     writer.rebuild(passages_of("football"))
     assert reader.count() == 2 and set(reader.article_hashes()) == {"football"}
     assert articles(reader.search("المنتخب", 1)) == ["football"]
+
+
+def test_coverage_is_discounted_when_the_corpus_is_hardly_in_the_questions_script(tmp_path: Path) -> None:
+    ix = LexicalIndex(tmp_path / "lexical")
+    arabic = "التقى وزير الخارجية التركي نظيره السوري في أنقرة لبحث أمن الحدود والتعاون الاقتصادي بين البلدين"
+    ix.upsert([Passage(chunk_id="c1", article_id="a", start=0, end=10, text=arabic + " Ankara")])
+    stats = ix.query_stats("What did the ministers discuss in Ankara?")
+    assert stats.words_found == 1 / 3  # ministers, discuss, ankara: one found
+    arabic_words, _ = script_counts(words(arabic))
+    assert stats.script_share == 1 / (arabic_words + 1)  # one Latin word ("ankara") in the corpus
+    assert stats.coverage == pytest.approx(stats.words_found * stats.script_share / 0.5)
+    assert ix.query_coverage("ماذا ناقش الوزير في أنقرة؟") == pytest.approx(
+        ix.query_stats("ماذا ناقش الوزير في أنقرة؟").words_found
+    )
+    english = "The talks in Ankara covered border security and trade between the two countries"
+    ix.upsert([Passage(chunk_id="c2", article_id="b", start=0, end=10, text=english + " " + english)])
+    now = ix.query_stats("What did the ministers discuss in Ankara?")
+    assert now.script_share > 0.5  # half the corpus is English now: the lexical leg gets its full weight
+    assert now.coverage == pytest.approx(now.words_found) == pytest.approx(1 / 3)
