@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -36,6 +37,7 @@ SCHEMA_VERSION = 1
 EMBEDDER_KEY = "sanad_embedder"
 SCHEMA_KEY = "sanad_schema"
 _CHUNK_INCLUDE: list[Any] = ["documents", "metadatas"]
+COLLECTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{1,498}[A-Za-z0-9]")
 
 
 def parse_chroma_url(url: str) -> tuple[str, int, bool]:
@@ -193,6 +195,12 @@ class ChunkStore:
         import chromadb
         from chromadb.config import Settings
 
+        if not COLLECTION_NAME.fullmatch(collection):
+            raise ConfigError(
+                f"bad chroma collection name {collection!r}: 3-500 characters of a-z A-Z 0-9 . _ -, "
+                "starting and ending with a letter or digit",
+                collection=collection,
+            )
         self.embedder = embedder
         self.collection_name = collection
         self.articles_name = f"{collection}_articles"
@@ -276,12 +284,14 @@ class ChunkStore:
     def _mismatch(self, recorded: str | None) -> EmbedderMismatchError:
         identity = self.embedder.identity
         where = f"on disk: remove {self.location}" if self._is_local else f"on the server at {self.location}"
+        built = f"embedder {recorded!r}" if recorded else "an unknown embedder"
+        back = f", or set SANAD_EMBEDDER back to the one that built it ({recorded!r})" if recorded else ""
         return EmbedderMismatchError(
-            f"the index in collection {self.collection_name!r} at {self.location} was built with embedder "
-            f"{recorded!r}, but the configured embedder is {identity!r}; vectors from different embedders "
-            f"cannot be compared. Rebuild the index with `sanad reindex` (re-embeds every stored article with "
-            f"{identity!r}), or delete the collections {self.collection_name!r} and {self.articles_name!r} "
-            f"({where}) and ingest again, or set SANAD_EMBEDDER back to {recorded!r}.",
+            f"the index in collection {self.collection_name!r} at {self.location} was built with {built}, "
+            f"but the configured embedder is {identity!r}; vectors from different embedders cannot be compared. "
+            f"Rebuild the index with `sanad reindex` (re-embeds every stored article with {identity!r}), "
+            f"or delete the collections {self.collection_name!r} and {self.articles_name!r} ({where}) "
+            f"and ingest again{back}.",
             index_identity=recorded,
             embedder_identity=identity,
             collection=self.collection_name,

@@ -417,9 +417,12 @@ def test_parse_chroma_url() -> None:
             parse_chroma_url(bad)
 
 
-def test_store_needs_a_path_or_url(embedder: HashEmbedder) -> None:
+def test_store_needs_a_path_or_url_and_a_valid_name(embedder: HashEmbedder, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="path"):
         ChunkStore(embedder)
+    for bad in ("x", "-sanad", "sanad news", "sanad/news"):
+        with pytest.raises(ConfigError, match="collection name"):
+            ChunkStore(embedder, path=tmp_path / "db", collection=bad)
 
 
 def test_unreachable_server_is_a_store_error(embedder: HashEmbedder) -> None:
