@@ -8,7 +8,7 @@ dies part-way leaves nothing that looks finished: the next run redoes that artic
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -26,7 +26,7 @@ Outcome = Literal["added", "updated", "unchanged", "skipped"]
 class LexicalSink(Protocol):
     """What the indexer needs of a lexical index (see ``index.lexical``)."""
 
-    def upsert(self, passages: Sequence[Passage]) -> None: ...
+    def upsert(self, passages: Sequence[Passage], *, content_hashes: Mapping[str, str] | None = None) -> None: ...
 
     def delete_article(self, article_id: str) -> None: ...
 
@@ -99,6 +99,8 @@ class Indexer:
         chunk_tokens: int = 200,
         batch_size: int = 32,
         count_tokens: Callable[[str], int] | None = None,
+        group_articles: int = 50,
+        group_chunks: int = 256,
     ) -> None:
         self.embedder = embedder
         self.store = store
@@ -106,6 +108,8 @@ class Indexer:
         self.chunk_tokens = chunk_tokens
         self.batch_size = batch_size
         self.count_tokens = count_tokens
+        self.group_articles = group_articles
+        self.group_chunks = group_chunks
 
     def ingest_paths(
         self,
@@ -152,6 +156,7 @@ class Indexer:
         return report
 
     def _index(self, todo: list[tuple[Article, Outcome]], report: IngestReport, progress: Progress | None) -> None:
+        """Chunk, embed and store in groups: each group is one batched store write (records last)."""
         chunked = [
             (article, outcome, chunk_article(article, max_tokens=self.chunk_tokens, count_tokens=self.count_tokens))
             for article, outcome in todo
@@ -160,22 +165,41 @@ class Indexer:
         done = 0
         if progress:
             progress("embed", 0, total)
+
+        def tick(n: int) -> None:
+            nonlocal done
+            done += n
+            if progress:
+                progress("embed", done, total)
+
+        group: list[tuple[Article, Outcome, list[Chunk]]] = []
+        group_chunks = 0
         for article, outcome, chunks in chunked:
             if not chunks:
                 report.skipped.append(Skipped(article.path or article.id, None, "no text to index"))
                 continue
+            group.append((article, outcome, chunks))
+            group_chunks += len(chunks)
+            if len(group) >= self.group_articles or group_chunks >= self.group_chunks:
+                self._write(group, report, tick)
+                group, group_chunks = [], 0
+        if group:
+            self._write(group, report, tick)
 
-            def tick(n: int) -> None:
-                nonlocal done
-                done += n
-                if progress:
-                    progress("embed", done, total)
-
-            vectors = embed_in_batches(self.embedder, [c.text for c in chunks], "passage", self.batch_size, tick)
-            self.store.upsert_article(article, chunks, vectors)
-            if self.lexical is not None:
-                self.lexical.delete_article(article.id)
-                self.lexical.upsert(chunk_passages(article, chunks))
+    def _write(
+        self, group: list[tuple[Article, Outcome, list[Chunk]]], report: IngestReport, tick: Callable[[int], None]
+    ) -> None:
+        texts = [c.text for _, _, chunks in group for c in chunks]
+        vectors = embed_in_batches(self.embedder, texts, "passage", self.batch_size, tick)
+        items, offset = [], 0
+        for article, _, chunks in group:
+            items.append((article, chunks, vectors[offset : offset + len(chunks)]))
+            offset += len(chunks)
+        self.store.upsert_articles(items)
+        if self.lexical is not None:
+            passages = [p for article, _, chunks in group for p in chunk_passages(article, chunks)]
+            self.lexical.upsert(passages, content_hashes={a.id: a.content_hash for a, _, _ in group})
+        for article, outcome, chunks in group:
             (report.added if outcome == "added" else report.updated).append(article.id)
             report.chunks += len(chunks)
 

@@ -135,6 +135,36 @@ class Assistant:
                 continue
         return texts
 
+    def reindex(self, *, progress: Progress | None = None) -> IngestReport:
+        """Rebuild every index from the stored article texts with the current embedder."""
+        chroma = self.settings.chroma
+        path = None if chroma.url else self.home / "chroma"
+        with self._write_lock:
+            old = ChunkStore(
+                self.embedder, path=path, url=chroma.url, collection=chroma.collection, allow_mismatch=True
+            )
+            try:
+                articles = [old.get_article(info.id) for info in old.list_articles()]
+                old.reset()
+            finally:
+                old.close()
+            self.close()
+            for name in ("store", "retriever", "indexer"):
+                self.__dict__.pop(name, None)
+            return self.indexer.ingest(articles, progress=progress)
+
+    def close(self) -> None:
+        """Release the store's connections (chromadb's HTTP client keeps sockets open otherwise)."""
+        store = self.__dict__.get("store")
+        if store is not None:
+            store.close()
+
+    def __enter__(self) -> Assistant:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def articles(self) -> list[ArticleInfo]:
         return self.store.list_articles()
 

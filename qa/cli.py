@@ -8,7 +8,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
@@ -19,6 +20,7 @@ from rich.table import Table
 from index.documents import Filters, Passage
 from index.errors import SanadError
 from index.indexer import IngestReport
+from index.indexer import Progress as IndexProgress
 
 from .assistant import Assistant
 from .models import Answer
@@ -65,8 +67,9 @@ def _date(text: str) -> date:
 # --- commands -------------------------------------------------------------------------------
 
 
-def cmd_ingest(args: argparse.Namespace) -> int:
-    assistant = _assistant(args)
+@contextmanager
+def _progress_bar(args: argparse.Namespace) -> Iterator[IndexProgress]:
+    """A rich progress bar for reading and embedding (hidden for --json and when not a terminal)."""
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -85,12 +88,27 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             else:
                 bar.update(embed_task, completed=done, total=total or None, visible=True)
 
-        report = assistant.ingest(args.paths, progress=progress)
+        yield progress
+
+
+def _finish_ingest(args: argparse.Namespace, report: IngestReport) -> int:
     if args.json:
         _dump(report.as_dict())
     else:
         print_report(report)
     return 1 if report.skipped else 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    with _assistant(args) as assistant, _progress_bar(args) as progress:
+        report = assistant.ingest(args.paths, progress=progress)
+    return _finish_ingest(args, report)
+
+
+def cmd_reindex(args: argparse.Namespace) -> int:
+    with _assistant(args) as assistant, _progress_bar(args) as progress:
+        report = assistant.reindex(progress=progress)
+    return _finish_ingest(args, report)
 
 
 def print_report(report: IngestReport) -> None:
@@ -117,7 +135,8 @@ def print_report(report: IngestReport) -> None:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    answer = _assistant(args).ask(args.question, k=args.k, filters=_filters(args))
+    with _assistant(args) as assistant:
+        answer = assistant.ask(args.question, k=args.k, filters=_filters(args))
     if args.json:
         sys.stdout.write(answer.model_dump_json(indent=2) + "\n")
     else:
@@ -142,7 +161,8 @@ def print_answer(answer: Answer) -> None:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    passages = _assistant(args).search(args.query, k=args.k, filters=_filters(args))
+    with _assistant(args) as assistant:
+        passages = assistant.search(args.query, k=args.k, filters=_filters(args))
     if args.json:
         _dump([p.model_dump(mode="json") for p in passages])
     else:
@@ -158,7 +178,8 @@ def print_passages(passages: Sequence[Passage]) -> None:
 
 
 def cmd_articles(args: argparse.Namespace) -> int:
-    infos = _assistant(args).articles()
+    with _assistant(args) as assistant:
+        infos = assistant.articles()
     if args.json:
         _dump([i.model_dump(mode="json") for i in infos])
         return 0
@@ -172,7 +193,8 @@ def cmd_articles(args: argparse.Namespace) -> int:
 
 
 def cmd_forget(args: argparse.Namespace) -> int:
-    removed = _assistant(args).forget(args.article_id)
+    with _assistant(args) as assistant:
+        removed = assistant.forget(args.article_id)
     if args.json:
         _dump({"article_id": args.article_id, "chunks_removed": removed})
     else:
@@ -225,6 +247,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("articles", help="list indexed articles")
     _common(p)
     p.set_defaults(func=cmd_articles)
+
+    p = sub.add_parser("reindex", help="re-embed every stored article with the current embedder")
+    _common(p)
+    p.set_defaults(func=cmd_reindex)
 
     p = sub.add_parser("forget", help="remove an article and its chunks")
     p.add_argument("article_id")

@@ -1,0 +1,34 @@
+"""An index refuses another embedder with a clear error; `reindex` rebuilds it from the stored texts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fakes import HashEmbedder
+
+from index.errors import EmbedderMismatchError
+from qa.assistant import Assistant
+from qa.settings import Settings
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+
+
+def test_other_embedder_is_refused_until_reindexed(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path)
+    with Assistant(settings, embedder=HashEmbedder(name="first")) as first:
+        report = first.ingest([SAMPLES])
+        assert len(report.added) == 2
+        chunks = report.chunks
+
+    with Assistant(settings, embedder=HashEmbedder(name="second", dim=128)) as second:
+        with pytest.raises(EmbedderMismatchError) as info:
+            second.search("محطة تحلية المياه")
+        assert "fake:first" in info.value.message and "fake:second" in info.value.message
+        assert "reindex" in info.value.message
+
+        rebuilt = second.reindex()
+        assert len(rebuilt.added) == 2 and rebuilt.chunks == chunks
+        hits = second.search("محطة تحلية المياه", k=2)
+        assert hits and hits[0].article_id in {a.id for a in second.articles()}
+        assert second.store.identity == "fake:second-3gram:128"
