@@ -7,6 +7,8 @@ from typing import Protocol, runtime_checkable
 from .documents import Filters, Passage
 from .embeddings import Embedder
 from .errors import RequestError
+from .fusion import diversify, fuse, to_passages
+from .lexical import Diff, LexicalIndex
 from .store import ChunkStore
 
 
@@ -41,3 +43,84 @@ class DenseRetriever:
             p.scores["dense"] = p.score
             p.scores["dense_rank"] = float(rank)
         return passages
+
+
+class LexicalRetriever:
+    """BM25 alone (for evaluation and comparison); passages are read back from the store."""
+
+    def __init__(self, store: ChunkStore, lexical: LexicalIndex) -> None:
+        self.store = store
+        self.lexical = lexical
+
+    def retrieve(self, query: str, k: int, filters: Filters | None = None) -> list[Passage]:
+        query = check_query(query, k)
+        hits = self.lexical.search(query, k, filters)
+        by_id = {p.chunk_id: p for p in self.store.get_passages([cid for cid, _ in hits])}
+        out = []
+        for rank, (cid, score) in enumerate(hits, 1):
+            p = by_id.get(cid)
+            if p is not None:
+                out.append(p.model_copy(update={"score": score, "scores": {"lexical": score, "lexical_rank": rank}}))
+        return out
+
+
+class HybridRetriever:
+    """Dense and lexical legs fused (see :mod:`index.fusion`), at most ``max_per_article`` per article.
+
+    The lexical leg's weight is scaled by how much of the question's vocabulary the corpus has,
+    so an English question over Arabic articles ranks as the dense leg alone would.
+    """
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        store: ChunkStore,
+        lexical: LexicalIndex,
+        *,
+        fetch_k: int = 30,
+        max_per_article: int = 3,
+    ) -> None:
+        self.embedder = embedder
+        self.store = store
+        self.lexical = lexical
+        self.fetch_k = fetch_k
+        self.max_per_article = max_per_article
+
+    def retrieve(self, query: str, k: int, filters: Filters | None = None) -> list[Passage]:
+        query = check_query(query, k)
+        fetch = max(self.fetch_k, k)
+        vector = self.embedder.embed([query], "query")[0]
+        dense = self.store.query(vector, fetch, filters)
+        stats = self.lexical.query_stats(query)
+        lexical = self.lexical.search(query, fetch, filters) if stats.coverage > 0 else []
+        fused = fuse(dense, lexical, coverage=stats.coverage, lexical_bound=stats.bound or None)
+        by_id = {p.chunk_id: p for p in dense}
+        missing = [f.chunk_id for f in fused if f.chunk_id not in by_id]
+        by_id.update({p.chunk_id: p for p in self.store.get_passages(missing)})
+        return diversify(to_passages(fused, by_id), self.max_per_article, k)
+
+
+def reconcile(store: ChunkStore, lexical: LexicalIndex) -> Diff:
+    """Bring the lexical index in line with the store (the source of truth), e.g. after a crash.
+
+    Articles the lexical side lacks or holds with another content hash are re-read from the
+    store; articles it holds that the store does not are dropped. Returns what was repaired.
+    """
+    hashes = store.article_hashes()
+    diff = lexical.diff(hashes)
+    if diff.clean:
+        return diff
+    for article_id in diff.extra:
+        lexical.delete_article(article_id)
+    todo = set(diff.to_index)
+    if todo:
+        if len(todo) > len(hashes) // 2:
+            lexical.rebuild(store.iter_passages(), content_hashes=hashes)
+        else:
+            by_article: dict[str, list[Passage]] = {}
+            for p in store.iter_passages():
+                if p.article_id in todo:
+                    by_article.setdefault(p.article_id, []).append(p)
+            for article_id, passages in by_article.items():
+                lexical.upsert(passages, content_hashes={article_id: hashes[article_id]})
+    return diff

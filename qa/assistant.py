@@ -22,8 +22,9 @@ from index.documents import Article, ArticleInfo, Filters, Passage
 from index.embeddings import Embedder, make_embedder
 from index.errors import NotFoundError, RequestError
 from index.indexer import Indexer, IngestReport, Progress
+from index.lexical import LexicalIndex
 from index.readers import articles_from_records
-from index.retrieval import DenseRetriever, Retriever
+from index.retrieval import DenseRetriever, HybridRetriever, LexicalRetriever, Retriever, reconcile
 from index.store import ChunkStore
 
 from .extractive import ExtractiveAnswerer
@@ -72,13 +73,35 @@ class Assistant:
         return ChunkStore(self.embedder, path=path, url=chroma.url, collection=chroma.collection)
 
     @cached_property
+    def lexical(self) -> LexicalIndex:
+        """The BM25 index beside the store, repaired from the store if a run died between the two."""
+        lexical = LexicalIndex(self.home / "lexical" / self.settings.chroma.collection)
+        reconcile(self.store, lexical)
+        return lexical
+
+    @cached_property
     def retriever(self) -> Retriever:
-        return self._retriever or DenseRetriever(self.embedder, self.store)
+        return self._retriever or self.retriever_for(self.settings.retrieval.method)
+
+    def retriever_for(self, method: str) -> Retriever:
+        """``dense``, ``lexical`` or ``hybrid`` (the default) over this assistant's index."""
+        r = self.settings.retrieval
+        if method == "dense":
+            return DenseRetriever(self.embedder, self.store)
+        if method == "lexical":
+            return LexicalRetriever(self.store, self.lexical)
+        if method == "hybrid":
+            return HybridRetriever(
+                self.embedder, self.store, self.lexical, fetch_k=r.fetch_k, max_per_article=r.max_per_article
+            )
+        raise RequestError(f"unknown retrieval method {method!r}: use dense, lexical or hybrid")
 
     @cached_property
     def indexer(self) -> Indexer:
         ing = self.settings.ingest
-        return Indexer(self.embedder, self.store, chunk_tokens=ing.chunk_tokens, batch_size=ing.batch_size)
+        return Indexer(
+            self.embedder, self.store, lexical=self.lexical, chunk_tokens=ing.chunk_tokens, batch_size=ing.batch_size
+        )
 
     @cached_property
     def chat_model(self) -> ChatModel | None:
@@ -149,8 +172,9 @@ class Assistant:
             finally:
                 old.close()
             self.close()
-            for name in ("store", "retriever", "indexer"):
+            for name in ("store", "retriever", "indexer", "lexical"):
                 self.__dict__.pop(name, None)
+            self.lexical.rebuild([], content_hashes={})
             return self.indexer.ingest(articles, progress=progress)
 
     def close(self) -> None:
@@ -158,6 +182,9 @@ class Assistant:
         store = self.__dict__.get("store")
         if store is not None:
             store.close()
+        lexical = self.__dict__.get("lexical")
+        if lexical is not None:
+            lexical.close()
 
     def __enter__(self) -> Assistant:
         return self

@@ -44,8 +44,9 @@ class IngestSettings(BaseModel):
 
 
 class RetrievalSettings(BaseModel):
+    method: str = Field(default="hybrid", description="hybrid | dense | lexical")
     k: int = 6
-    fetch_k: int = 40
+    fetch_k: int = 30
     max_per_article: int = 3
     min_score: float = 0.0
 
