@@ -715,7 +715,7 @@ def part_fusion(
                 rankings["dense"].append(d_top)
                 rankings["dense+sentence"].append(topk(combo + 4.0, depth))
                 rankings["bm25 whitespace"].append(topk(ws_bm.scores(question.split()), depth))
-                rankings["bm25 normalised+stemmed"].append([int(c) for c, _ in hits])
+                rankings["bm25 normalised (index.lexical: stems + 4-grams)"].append([int(c) for c, _ in hits])
                 runs = {
                     "rrf (anchor: k=60, equal weights)": dict(method="rrf", lexical_weight=1.0, coverage=1.0),
                     "hybrid rrf, coverage-weighted": dict(method="rrf", lexical_weight=1.0, coverage=stats.coverage),

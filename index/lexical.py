@@ -14,14 +14,15 @@ terms (stems + character 4-grams) with BM25 k1=1.2, b=0.75, same ranking quality
 ==============  ========  ==================  =================  =======
 engine          build     query p50 / p95     replace 1 article  disk
 ==============  ========  ==================  =================  =======
-SQLite FTS5     62 s      102 / 248 ms        32 ms              204 MB
-bm25s           21 s      0.5 / 3.9 ms        17.8 s (rebuild)   48 MB
-tantivy         12 s      0.6 / 25 ms         ~150 ms (commit)   22 MB
+SQLite FTS5     7.8 s     49 / 102 ms         13 ms              204 MB
+bm25s           11.9 s    0.5 / 5.9 ms        9.7 s (rebuild)    48 MB
+tantivy         5.3 s     0.5 / 4.5 ms        100 ms (commit)    22 MB
 ==============  ========  ==================  =================  =======
 
-(2 shared, heavily loaded cores; the p95s are noisy.) FTS5's bm25() runs per matching row,
-so its latency grows with the corpus; bm25s is a static matrix that must be rebuilt and
-rewritten for any change; tantivy has both fast queries and cheap incremental commits, and
+(2 shared cores, other jobs running: absolute numbers vary by 2-3× between runs, the order
+does not.) FTS5's bm25() runs per matching row, so its latency grows with the corpus; bm25s
+is a static matrix that must be rebuilt and rewritten for any change; tantivy has both fast
+queries and cheap incremental commits, and
 filters (source, date range, article ids) run inside the query.
 
 Crash safety: a tantivy commit is atomic, and an article's hash is recorded (SQLite
