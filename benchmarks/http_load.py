@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qa.assistant import Assistant  # noqa: E402
-from qa.http import BackgroundServer, create_app  # noqa: E402
+from qa.http import BackgroundServer, create_app, prefer_passive_openmp  # noqa: E402
 from qa.settings import LLMSettings, Settings  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
@@ -135,6 +135,7 @@ class Samples:
     seconds: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     statuses: dict[str, int] = field(default_factory=dict)
+    stages: dict[str, list[float]] = field(default_factory=dict)  # server-side Answer.timings
 
     def summary(self) -> dict[str, Any]:
         s = np.asarray(self.seconds, dtype=float)
@@ -148,6 +149,10 @@ class Samples:
             }
         if self.statuses:
             stats["answer_status"] = dict(self.statuses)
+        if self.stages:
+            stats["server_p50_ms"] = {
+                stage: round(float(np.percentile(v, 50)) * 1000, 1) for stage, v in self.stages.items()
+            }
         if self.errors:
             stats["first_errors"] = self.errors[:5]
         return stats
@@ -160,7 +165,8 @@ def timed_ask(http: httpx.Client, question: str, samples: Samples, lock: threadi
         elapsed = time.perf_counter() - t0
         if r.status_code != 200:
             raise RuntimeError(f"HTTP {r.status_code}: {r.text[:200]}")
-        status = r.json()["status"]
+        answer = r.json()
+        status = answer["status"]
     except Exception as exc:
         with lock:
             samples.errors.append(f"ask: {type(exc).__name__}: {exc}")
@@ -168,6 +174,8 @@ def timed_ask(http: httpx.Client, question: str, samples: Samples, lock: threadi
     with lock:
         samples.seconds.append(elapsed)
         samples.statuses[status] = samples.statuses.get(status, 0) + 1
+        for stage, seconds in answer.get("timings", {}).items():
+            samples.stages.setdefault(stage, []).append(float(seconds))
 
 
 def timed_ingest(http: httpx.Client, record: dict[str, Any], samples: Samples, lock: threading.Lock) -> None:
@@ -289,6 +297,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
+            "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", ""),
             "loadavg_before_load_phase": [round(x, 2) for x in load_before],
             "loadavg_after_load_phase": [round(x, 2) for x in load_after],
         },
@@ -354,6 +363,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-embed-lock", action="store_true", help="do not serialise embedder calls")
     p.add_argument("--out", type=Path, default=None, help="JSON file (default: benchmarks/results/…)")
     args = p.parse_args(argv)
+    prefer_passive_openmp()  # as `sanad serve` does; OMP_WAIT_POLICY=ACTIVE in the environment to compare
     result = run(args)
     print_table(result)
     out = args.out or RESULTS / f"http_load-{time.strftime('%Y%m%d-%H%M%S')}.json"

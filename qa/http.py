@@ -45,6 +45,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import os
 import queue
 import re
 import threading
@@ -1037,10 +1038,22 @@ def _version() -> str:
 # --- running it ------------------------------------------------------------------------------------
 
 
+def prefer_passive_openmp() -> None:
+    """Idle OpenMP threads sleep instead of spinning (unless OMP_WAIT_POLICY says otherwise).
+
+    A server's embedding calls share the cores with request handling and chromadb; spinning
+    OpenMP workers then starve everyone, and a one-text query embedding measured 30x slower
+    (1.4 s against 47 ms on 2 busy cores). Only effective before the OpenMP runtime is loaded,
+    so entry points call it first.
+    """
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
 def serve(settings: Settings | None = None, *, host: str | None = None, port: int | None = None) -> None:
     """Run the app on uvicorn until interrupted."""
     import uvicorn
 
+    prefer_passive_openmp()
     settings = settings or Settings()
     uvicorn.run(
         create_app(settings=settings),
