@@ -107,3 +107,17 @@ class Filters(BaseModel):
 def date_number(d: dt.date | None) -> int:
     """A date as a sortable int (YYYYMMDD) for store metadata; 0 when unknown."""
     return d.year * 10000 + d.month * 100 + d.day if d else 0
+
+
+def sentence_id(article_id: str, start: int, end: int, text: str) -> str:
+    """Stable id of one sentence of an article (its text and place): keys its stored vector."""
+    return content_hash(article_id, text, str(start), str(end))
+
+
+def passage_sentences(passage: Passage) -> list[tuple[str, str]]:
+    """``(sentence id, sentence text)`` for each sentence span of a passage."""
+    out = []
+    for span in passage.sentences:
+        text = passage.text[span.start - passage.start : span.end - passage.start]
+        out.append((sentence_id(passage.article_id, span.start, span.end, text), text))
+    return out

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from .chunking import chunk_article
-from .documents import Article, Chunk, Passage
+from .documents import Article, Chunk, Passage, sentence_id
 from .embeddings import Embedder, embed_in_batches
 from .errors import InputError
 from .readers import read_paths
@@ -101,6 +101,7 @@ class Indexer:
         count_tokens: Callable[[str], int] | None = None,
         group_articles: int = 50,
         group_chunks: int = 256,
+        sentence_vectors: bool = True,
     ) -> None:
         self.embedder = embedder
         self.store = store
@@ -110,6 +111,7 @@ class Indexer:
         self.count_tokens = count_tokens
         self.group_articles = group_articles
         self.group_chunks = group_chunks
+        self.sentence_vectors = sentence_vectors
 
     def ingest_paths(
         self,
@@ -195,6 +197,8 @@ class Indexer:
         for article, _, chunks in group:
             items.append((article, chunks, vectors[offset : offset + len(chunks)]))
             offset += len(chunks)
+        if self.sentence_vectors:
+            self._write_sentences(group)
         self.store.upsert_articles(items)
         if self.lexical is not None:
             passages = [p for article, _, chunks in group for p in chunk_passages(article, chunks)]
@@ -202,6 +206,22 @@ class Indexer:
         for article, outcome, chunks in group:
             (report.added if outcome == "added" else report.updated).append(article.id)
             report.chunks += len(chunks)
+
+    def _write_sentences(self, group: list[tuple[Article, Outcome, list[Chunk]]]) -> None:
+        """Embed each distinct sentence of the group's articles once (chunks overlap by one)."""
+        per_article: list[tuple[str, list[str], list[str]]] = []
+        for article, _, chunks in group:
+            spans = sorted({(s.start, s.end) for c in chunks for s in c.sentences})
+            texts = [article.text[a:b] for a, b in spans]
+            ids = [sentence_id(article.id, a, b, t) for (a, b), t in zip(spans, texts, strict=True)]
+            per_article.append((article.id, ids, texts))
+        all_texts = [t for _, _, texts in per_article for t in texts]
+        vectors = embed_in_batches(self.embedder, all_texts, "passage", self.batch_size)
+        items, offset = [], 0
+        for article_id, ids, _ in per_article:
+            items.append((article_id, ids, vectors[offset : offset + len(ids)]))
+            offset += len(ids)
+        self.store.replace_sentences(items)
 
     def forget(self, article_id: str) -> int:
         removed = self.store.delete_article(article_id)

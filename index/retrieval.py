@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Protocol, runtime_checkable
 
-from .documents import Filters, Passage
+import numpy as np
+from numpy.typing import NDArray
+
+from .documents import Filters, Passage, passage_sentences
 from .embeddings import Embedder
 from .errors import RequestError
-from .fusion import diversify, fuse, to_passages
+from .fusion import diversify, fuse, sentence_scores, to_passages
 from .lexical import Diff, LexicalIndex
 from .store import ChunkStore
 
@@ -68,7 +72,10 @@ class HybridRetriever:
     """Dense and lexical legs fused (see :mod:`index.fusion`), at most ``max_per_article`` per article.
 
     The lexical leg's weight is scaled by how much of the question's vocabulary the corpus has,
-    so an English question over Arabic articles ranks as the dense leg alone would.
+    so an English question over Arabic articles ranks as the dense leg alone would. With
+    ``sentences``, each candidate chunk's best single-sentence cosine (vectors stored at ingest)
+    is averaged into its dense score: a short fact in a long chunk, or a question in another
+    language, is found far more often (see ``benchmarks/retrieval_lab.py``).
     """
 
     def __init__(
@@ -79,12 +86,14 @@ class HybridRetriever:
         *,
         fetch_k: int = 30,
         max_per_article: int = 3,
+        sentences: bool = True,
     ) -> None:
         self.embedder = embedder
         self.store = store
         self.lexical = lexical
         self.fetch_k = fetch_k
         self.max_per_article = max_per_article
+        self.sentences = sentences
 
     def retrieve(self, query: str, k: int, filters: Filters | None = None) -> list[Passage]:
         query = check_query(query, k)
@@ -93,11 +102,21 @@ class HybridRetriever:
         dense = self.store.query(vector, fetch, filters)
         stats = self.lexical.query_stats(query)
         lexical = self.lexical.search(query, fetch, filters) if stats.coverage > 0 else []
-        fused = fuse(dense, lexical, coverage=stats.coverage, lexical_bound=stats.bound or None)
         by_id = {p.chunk_id: p for p in dense}
-        missing = [f.chunk_id for f in fused if f.chunk_id not in by_id]
+        missing = [cid for cid, _ in lexical if cid not in by_id]
         by_id.update({p.chunk_id: p for p in self.store.get_passages(missing)})
+        sentence = self._sentence_scores(vector, by_id.values()) if self.sentences else None
+        fused = fuse(dense, lexical, coverage=stats.coverage, lexical_bound=stats.bound or None, sentence=sentence)
         return diversify(to_passages(fused, by_id), self.max_per_article, k)
+
+    def _sentence_scores(self, vector: NDArray[np.float32], passages: Iterable[Passage]) -> dict[str, float] | None:
+        """Best cosine of the question with one sentence of each candidate chunk (stored at ingest)."""
+        pairs = [(p.chunk_id, sid) for p in passages for sid, _ in passage_sentences(p)]
+        stored = self.store.sentence_vectors([sid for _, sid in pairs])
+        found = [(cid, sid) for cid, sid in pairs if sid in stored]
+        if not found:
+            return None
+        return sentence_scores(vector, np.vstack([stored[sid] for _, sid in found]), [cid for cid, _ in found])
 
 
 def reconcile(store: ChunkStore, lexical: LexicalIndex) -> Diff:

@@ -204,6 +204,7 @@ class ChunkStore:
         self.embedder = embedder
         self.collection_name = collection
         self.articles_name = f"{collection}_articles"
+        self.sentences_name = f"{collection}_sentences"
         self._ef = SanadEmbeddingFunction(embedder)
         self._record_ef = RecordEmbeddingFunction()
         self._max_batch: int | None = None
@@ -268,8 +269,15 @@ class ChunkStore:
                 metadata={SCHEMA_KEY: SCHEMA_VERSION},
                 embedding_function=self._record_ef,  # type: ignore[arg-type]
             )
+            sentences = self._client.get_or_create_collection(
+                self.sentences_name,
+                configuration={"hnsw": {"space": "cosine"}},
+                metadata={EMBEDDER_KEY: identity, SCHEMA_KEY: SCHEMA_VERSION},
+                embedding_function=self._ef,  # type: ignore[arg-type]
+            )
         self._chunks = chunks
         self._articles = articles
+        self._sentences = sentences
 
     @property
     def mismatched(self) -> bool:
@@ -372,6 +380,50 @@ class ChunkStore:
                     metadatas=[m for _, m in batch],
                 )
 
+    def replace_sentences(self, items: Sequence[tuple[str, Sequence[str], NDArray[Any]]]) -> None:
+        """Sentence vectors, per article ``(article_id, sentence ids, vectors)``: old ones replaced.
+
+        Written before the articles' records (see :meth:`upsert_articles`), so a crash leaves
+        the article looking un-ingested and the next run writes them again.
+        """
+        if not items:
+            return
+        self._check_identity()
+        with self._guard("write sentence vectors"):
+            article_ids = [a for a, _, _ in items]
+            where: dict[str, Any] = {"article_id": {"$in": article_ids}}
+            self._sentences.delete(where=where)
+            ids = [sid for _, sids, _ in items for sid in sids]
+            if not ids:
+                return
+            vectors = np.vstack([np.asarray(v, dtype=np.float32) for _, sids, v in items if len(sids)])
+            metas: list[Mapping[str, Any]] = [{"article_id": a} for a, sids, _ in items for _ in sids]
+            step = self.max_batch
+            for i in range(0, len(ids), step):
+                self._sentences.add(
+                    ids=ids[i : i + step],
+                    embeddings=vectors[i : i + step],
+                    metadatas=metas[i : i + step],  # type: ignore[arg-type]
+                )
+
+    def sentence_vectors(self, ids: Sequence[str]) -> dict[str, NDArray[np.float32]]:
+        """The stored vectors of these sentence ids (unknown ids are left out)."""
+        if not ids:
+            return {}
+        self._check_identity()
+        out: dict[str, NDArray[np.float32]] = {}
+        with self._guard("read sentence vectors"):
+            step = self.max_batch
+            unique = list(dict.fromkeys(ids))
+            for i in range(0, len(unique), step):
+                got = self._sentences.get(ids=unique[i : i + step], include=["embeddings"])  # type: ignore[list-item]
+                embeddings = got["embeddings"]
+                if embeddings is None:
+                    continue
+                for sid, vec in zip(got["ids"], embeddings, strict=True):
+                    out[sid] = np.asarray(vec, dtype=np.float32)
+        return out
+
     def delete_article(self, article_id: str) -> int:
         """Remove the article's record and chunks; the number of chunks removed."""
         with self._guard(f"delete article {article_id!r}"):
@@ -383,6 +435,7 @@ class ChunkStore:
             if has_record:
                 self._articles.delete(ids=[article_id])
             self._delete_chunks(chunk_ids)
+            self._sentences.delete(where={"article_id": article_id})
         return len(chunk_ids)
 
     def reset(self) -> None:
@@ -390,7 +443,7 @@ class ChunkStore:
         from chromadb.errors import NotFoundError as ChromaNotFound
 
         with self._guard("reset"):
-            for name in (self.collection_name, self.articles_name):
+            for name in (self.collection_name, self.articles_name, self.sentences_name):
                 with contextlib.suppress(ChromaNotFound, ValueError):
                     self._client.delete_collection(name)
         self._open()

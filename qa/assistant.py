@@ -92,7 +92,12 @@ class Assistant:
             return LexicalRetriever(self.store, self.lexical)
         if method == "hybrid":
             return HybridRetriever(
-                self.embedder, self.store, self.lexical, fetch_k=r.fetch_k, max_per_article=r.max_per_article
+                self.embedder,
+                self.store,
+                self.lexical,
+                fetch_k=r.fetch_k,
+                max_per_article=r.max_per_article,
+                sentences=r.sentences,
             )
         raise RequestError(f"unknown retrieval method {method!r}: use dense, lexical or hybrid")
 
@@ -100,7 +105,12 @@ class Assistant:
     def indexer(self) -> Indexer:
         ing = self.settings.ingest
         return Indexer(
-            self.embedder, self.store, lexical=self.lexical, chunk_tokens=ing.chunk_tokens, batch_size=ing.batch_size
+            self.embedder,
+            self.store,
+            lexical=self.lexical,
+            chunk_tokens=ing.chunk_tokens,
+            batch_size=ing.batch_size,
+            sentence_vectors=self.settings.retrieval.sentences,
         )
 
     @cached_property

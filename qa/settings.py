@@ -48,6 +48,7 @@ class RetrievalSettings(BaseModel):
     k: int = 6
     fetch_k: int = 30
     max_per_article: int = 3
+    sentences: bool = Field(default=True, description="embed sentences at ingest and use them in ranking")
     min_score: float = 0.0
 
 

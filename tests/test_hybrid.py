@@ -68,3 +68,27 @@ def test_crash_between_store_and_lexical_writes_is_repaired_on_open(tmp_path: Pa
     assert [p.article_id for p in LexicalRetriever(store, lexical).retrieve("تحلية", 2)] == ["water"]
     assert LexicalRetriever(store, lexical).retrieve("ضبط الحدود", 2) == []
     store.close()
+
+
+def test_sentence_vectors_are_stored_replaced_and_forgotten(tmp_path: Path) -> None:
+    from index.documents import passage_sentences
+
+    store, lexical, indexer = _open(tmp_path)
+    indexer.ingest(NEWS)
+    passages = list(store.iter_passages())
+    ids = [sid for p in passages for sid, _ in passage_sentences(p)]
+    assert ids and set(store.sentence_vectors(ids)) == set(ids)
+    # Editing an article replaces its sentence vectors; forgetting removes them.
+    edited = NEWS[0].model_copy(update={"text": NEWS[0].text + " واتفقا على لقاء جديد."})
+    indexer.ingest([edited])
+    border = [p for p in store.iter_passages() if p.article_id == "border"]
+    new_ids = {sid for p in border for sid, _ in passage_sentences(p)}
+    old_ids = {sid for p in passages if p.article_id == "border" for sid, _ in passage_sentences(p)}
+    assert set(store.sentence_vectors(list(new_ids))) == new_ids
+    assert not set(store.sentence_vectors(list(old_ids - new_ids)))
+    indexer.forget("border")
+    assert store.sentence_vectors(list(new_ids)) == {}
+    # The hybrid ranking carries each leg's evidence, the sentence leg included.
+    hits = HybridRetriever(indexer.embedder, store, lexical).retrieve("محطة لتحلية مياه البحر", 2)
+    assert hits[0].article_id == "water" and "sentence" in hits[0].scores
+    store.close()
