@@ -22,8 +22,11 @@ def _key(identity: str, kind: str, text: str) -> str:
 
 
 class CachedEmbedder:
-    def __init__(self, inner: Embedder, path: Path) -> None:
+    """Caches ``kinds`` (passages by default: queries are embedded afresh, so latencies stay honest)."""
+
+    def __init__(self, inner: Embedder, path: Path, *, kinds: tuple[Kind, ...] = ("passage",)) -> None:
         self.inner = inner
+        self.kinds = kinds
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -37,6 +40,8 @@ class CachedEmbedder:
         return self.inner.identity
 
     def embed(self, texts: Sequence[str], kind: Kind) -> Vectors:
+        if kind not in self.kinds:
+            return self.inner.embed(texts, kind)
         keys = [_key(self.identity, kind, t) for t in texts]
         found: dict[str, bytes] = {}
         with self._lock:
