@@ -22,7 +22,7 @@ import contextlib
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 
@@ -87,6 +87,114 @@ def _quiet_transformers() -> Iterator[None]:
             hf_logging.enable_progress_bar()  # type: ignore[no-untyped-call]
 
 
+# ------------------------------------------------------------------ oneDNN fusion (CPU)
+
+
+def _mkldnn_linear() -> Any:
+    """``torch.ops.mkldnn._linear_pointwise`` (oneDNN linear with fused post-ops), or None."""
+    import torch
+
+    if not torch.backends.mkldnn.is_available():  # type: ignore[no-untyped-call]
+        return None
+    return getattr(torch.ops.mkldnn, "_linear_pointwise", None)
+
+
+def _fused_modules() -> tuple[type, type, type]:
+    """Module classes built lazily (torch is imported only when the embedder is)."""
+    import torch
+    from torch import nn
+
+    op = _mkldnn_linear()
+
+    def run(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor, attr: str, algorithm: str) -> torch.Tensor:
+        y = op(x.reshape(-1, x.shape[-1]), w, b, attr, [], algorithm)
+        return cast(torch.Tensor, y.reshape(*x.shape[:-1], w.shape[0]))
+
+    class Linear(nn.Module):
+        """``x @ W.T + b`` in one oneDNN call (eager ``nn.Linear`` copies the bias out first)."""
+
+        def __init__(self, linear: nn.Linear) -> None:
+            super().__init__()
+            self.weight = linear.weight
+            self.bias = linear.bias
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return run(x, self.weight, self.bias, "none", "")
+
+    class LinearGelu(nn.Module):
+        """BERT's intermediate block: linear and exact (erf) GELU fused."""
+
+        def __init__(self, intermediate: nn.Module) -> None:
+            super().__init__()
+            self.dense = cast(nn.Linear, intermediate.dense)
+
+        def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
+            return run(hidden_states, self.dense.weight, self.dense.bias, "gelu", "none")
+
+    class LinearAddNorm(nn.Module):
+        """BERT's output blocks: LayerNorm(linear(x) + residual), the add fused into the linear."""
+
+        def __init__(self, block: nn.Module) -> None:
+            super().__init__()
+            self.dense = cast(nn.Linear, block.dense)
+            self.LayerNorm = cast(nn.LayerNorm, block.LayerNorm)
+
+        def forward(self, hidden_states: torch.Tensor, input_tensor: torch.Tensor) -> torch.Tensor:
+            w, b = self.dense.weight, self.dense.bias
+            flat = hidden_states.reshape(-1, hidden_states.shape[-1])
+            y = torch.ops.mkldnn._linear_pointwise.binary(flat, input_tensor.reshape(-1, w.shape[0]), w, b, "add")
+            return cast(torch.Tensor, self.LayerNorm(y.reshape(*hidden_states.shape[:-1], w.shape[0])))
+
+    return Linear, LinearGelu, LinearAddNorm
+
+
+def fuse_bert_for_cpu(model: Any) -> bool:
+    """Swap a Hugging Face ``BertModel``'s linear layers for oneDNN fused ones, in place.
+
+    Fuses bias, GELU and the residual add into the matrix products (the same fusions torch's
+    inductor makes on CPU, without compiling). Checked on a small input against the unfused
+    model; on any mismatch or missing op the model is left exactly as it was. Returns whether
+    it fused.
+    """
+    import torch
+    from torch import nn
+
+    encoder = getattr(model, "encoder", None)
+    layers = list(getattr(encoder, "layer", []))
+    config = getattr(model, "config", None)
+    if not layers or _mkldnn_linear() is None or getattr(config, "hidden_act", None) != "gelu":
+        return False
+    Linear, LinearGelu, LinearAddNorm = _fused_modules()
+    ids = torch.tensor([[0, 1000, 2000, 3000, 4000, 2], [0, 5000, 6000, 2, 1, 1]])
+    mask = (ids != 1).long()
+    with torch.inference_mode():
+        before = model(input_ids=ids, attention_mask=mask).last_hidden_state.float()
+    originals: list[tuple[nn.Module, str, nn.Module]] = []
+    try:
+        for layer in layers:
+            attention = layer.attention
+            for name in ("query", "key", "value"):
+                originals.append((attention.self, name, getattr(attention.self, name)))
+                setattr(attention.self, name, Linear(getattr(attention.self, name)))
+            originals.append((attention, "output", attention.output))
+            attention.output = LinearAddNorm(attention.output)
+            originals.append((layer, "intermediate", layer.intermediate))
+            layer.intermediate = LinearGelu(layer.intermediate)
+            originals.append((layer, "output", layer.output))
+            layer.output = LinearAddNorm(layer.output)
+        with torch.inference_mode():
+            after = model(input_ids=ids, attention_mask=mask).last_hidden_state.float()
+        keep = mask.bool()
+        cosine = torch.nn.functional.cosine_similarity(before[keep], after[keep], dim=-1)
+        if not bool((cosine > 0.999).all()):  # bf16 rounding alone stays far above this
+            raise ValueError("fused output differs")
+        return True
+    except (RuntimeError, ValueError, AttributeError, TypeError):
+        for parent, name, module in reversed(originals):
+            setattr(parent, name, module)
+        return False
+
+
 def length_batches(lengths: Sequence[int], max_tokens: int, max_size: int) -> list[list[int]]:
     """Indices grouped shortest-first so that ``len(batch) * longest ≤ max_tokens`` (and ≤ ``max_size``).
 
@@ -123,6 +231,7 @@ class E5Embedder:
         num_threads: int | None = None,
         max_batch_tokens: int = 4096,
         max_batch_size: int = 64,
+        fuse: bool = True,
     ) -> None:
         try:
             import torch
@@ -145,6 +254,7 @@ class E5Embedder:
         except Exception as exc:
             raise ModelError(f"could not load the e5 model from {folder}: {exc}", path=str(folder)) from exc
         self._model.eval()
+        self.fused = fuse and fuse_bert_for_cpu(self._model[0].auto_model)
         self._tokenizer = self._model.tokenizer
         self.max_seq_length = int(self._model.max_seq_length or 512)
 

