@@ -349,7 +349,7 @@ def test_identity_names_model_and_precision(e5_dir: Path, e5_fp32: E5Embedder, n
     assert nano.identity not in (e5_fp32.identity, bf16.identity)
     assert resolve_precision("auto") in ("fp32", "bf16")
     for embedder in (e5_fp32, bf16):  # an index's recorded identity gives back its embedder's spec
-        assert make_e5_embedder is not None and spec_for_identity(embedder.identity) == f"e5:{embedder.precision}"
+        assert spec_for_identity(embedder.identity) == f"e5:{embedder.precision}"
     assert spec_for_identity(nano.identity) is None
     with pytest.raises(ConfigError, match="precision"):
         make_e5_embedder("fp16")
