@@ -156,7 +156,7 @@ class Assistant:
         """Answer from given passages (LLM when configured, else extractive)."""
         if self.chat_model is not None:
             return LLMAnswerer(self.chat_model).answer(question, passages, article_texts=self._texts(passages))
-        return ExtractiveAnswerer(self.embedder).answer(question, passages)
+        return ExtractiveAnswerer(self.embedder, stored_vectors=self.store.sentence_vectors).answer(question, passages)
 
     def _texts(self, passages: Sequence[Passage]) -> dict[str, str]:
         """Article texts behind the passages (an article forgotten meanwhile is left out)."""

@@ -11,12 +11,13 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
-from index.documents import Passage
+from index.documents import Passage, sentence_id
 from index.embeddings import Embedder
 from index.normalize import tokens
 
@@ -94,6 +95,7 @@ class ExtractiveAnswerer:
         min_dense: float = 0.80,
         keep_ratio: float = 0.92,
         dense_candidates: int = 12,
+        stored_vectors: Callable[[Sequence[str]], Mapping[str, NDArray[np.float32]]] | None = None,
     ) -> None:
         self.embedder = embedder
         self.max_sentences = max_sentences
@@ -101,6 +103,7 @@ class ExtractiveAnswerer:
         self.min_dense = min_dense
         self.keep_ratio = keep_ratio
         self.dense_candidates = dense_candidates
+        self.stored_vectors = stored_vectors
 
     def score(self, question: str, cands: list[Candidate]) -> None:
         """Lexical overlap for every candidate; embeddings only where words alone do not decide.
@@ -122,11 +125,19 @@ class ExtractiveAnswerer:
                 c.overlap = sum(weight[t] for t in q_terms & ts) / total
         if self.embedder is None or not cands or max(c.overlap for c in cands) >= self.min_overlap:
             return
-        # Candidates come in retrieval order (best passages first): embed the first ones.
-        chosen = sorted(cands[: self.dense_candidates], key=lambda c: c.overlap, reverse=True)
+        # Candidates come in retrieval order (best passages first): score the first ones, with
+        # the sentence vectors stored at ingest where there are some, embedding only the rest.
+        chosen = cands[: self.dense_candidates]
+        ids = [sentence_id(c.passage.article_id, c.start, c.end, c.text) for c in chosen]
+        stored = self.stored_vectors(ids) if self.stored_vectors is not None else {}
+        missing = [i for i, sid in enumerate(ids) if sid not in stored]
+        fresh = self.embedder.embed([chosen[i].text for i in missing], "passage") if missing else None
+        rows = []
+        for i, sid in enumerate(ids):
+            rows.append(stored[sid] if sid in stored else np.asarray(fresh, dtype=np.float32)[missing.index(i)])
+        vecs = np.vstack(rows)
         q = self.embedder.embed([question], "query")[0]
-        vecs = self.embedder.embed([c.text for c in chosen], "passage")
-        sims = np.asarray(vecs, dtype=np.float32) @ np.asarray(q, dtype=np.float32)
+        sims = vecs @ np.asarray(q, dtype=np.float32)
         for c, s in zip(chosen, sims, strict=True):
             c.dense = float(s)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from index.documents import Passage, Span
 from qa.extractive import ExtractiveAnswerer, terms
 
@@ -65,3 +67,27 @@ def test_retold_sentence_is_cited_once() -> None:
     same = "وشارك في اللقاء من الجانب التركي وزير الخارجية هاكان فيدان."
     answer = ExtractiveAnswerer(None).answer("من شارك في اللقاء؟", [_passage("a1", same), _passage("a2", same)])
     assert len(answer.citations) == 1
+
+
+def test_stored_sentence_vectors_spare_embedding_at_question_time() -> None:
+    import numpy as np
+    from fakes import HashEmbedder
+
+    from index.documents import sentence_id
+
+    embedder = HashEmbedder()
+    passage = _passage("a1", ARTICLE)
+    spans = [(s.start, s.end, ARTICLE[s.start : s.end]) for s in passage.sentences]
+    store = {sentence_id("a1", a, b, t): embedder.embed([t], "passage")[0] for a, b, t in spans}
+    asked: list[list[str]] = []
+
+    def lookup(ids: Sequence[str]) -> dict[str, np.ndarray]:
+        asked.append(list(ids))
+        return {i: store[i] for i in ids if i in store}
+
+    embedder.calls.clear()
+    # An English question shares no words with the article: the dense fallback decides.
+    answer = ExtractiveAnswerer(embedder, stored_vectors=lookup, min_dense=-1.0).answer("Who?", [passage])
+    assert asked and set(asked[0]) == set(store)
+    assert embedder.calls == [("query", 1)]
+    assert answer.status == "answered"
