@@ -240,19 +240,20 @@ class OpenAIChatModel:
             )
         return LLMError(f"{where} failed: {exc}", reason="error", **data)
 
-    def complete(self, messages: Sequence[Mapping[str, str]], *, schema: type[BaseModel] | None = None) -> Completion:
-        """One chat completion; with ``schema``, structured output (see the module docstring)."""
+    def _create(self, messages: Sequence[Mapping[str, str]], schema: type[BaseModel] | None, **extra: Any) -> Any:
+        """One chat.completions call; a server that rejects json_schema is asked again with json_object."""
         while True:
             mode = self._structured
             msgs, fmt = self._prepare(messages, schema, mode)
             try:
-                response = self._client.chat.completions.create(
+                return self._client.chat.completions.create(
                     model=self.model,
                     messages=msgs,
                     temperature=self.temperature,
                     max_tokens=self.max_tokens,
                     response_format=fmt,
                     extra_body=self.extra_body,
+                    **extra,
                 )
             except openai.APIStatusError as exc:
                 if schema is not None and mode == "json_schema" and _rejects_response_format(exc):
@@ -262,7 +263,10 @@ class OpenAIChatModel:
                 raise self._error(exc) from exc
             except openai.OpenAIError as exc:
                 raise self._error(exc) from exc
-            break
+
+    def complete(self, messages: Sequence[Mapping[str, str]], *, schema: type[BaseModel] | None = None) -> Completion:
+        """One chat completion; with ``schema``, structured output (see the module docstring)."""
+        response = self._create(messages, schema)
         if not response.choices:
             raise LLMError(
                 f"LLM at {self.endpoint} (model {self.model!r}) returned no choices",
@@ -291,28 +295,7 @@ class OpenAIChatModel:
         With ``schema``, the same structured output as :meth:`complete` (and the same
         json_object fallback, decided before the first delta): the deltas concatenate to the JSON.
         """
-        while True:
-            mode = self._structured
-            msgs, fmt = self._prepare(messages, schema, mode)
-            try:
-                chunks = self._client.chat.completions.create(
-                    model=self.model,
-                    messages=msgs,
-                    temperature=self.temperature,
-                    max_tokens=self.max_tokens,
-                    response_format=fmt,
-                    stream=True,
-                    extra_body=self.extra_body,
-                )
-            except openai.APIStatusError as exc:
-                if schema is not None and mode == "json_schema" and _rejects_response_format(exc):
-                    with self._lock:
-                        self._structured = "json_object"
-                    continue
-                raise self._error(exc) from exc
-            except openai.OpenAIError as exc:
-                raise self._error(exc) from exc
-            break
+        chunks = self._create(messages, schema, stream=True)
         try:
             with chunks:
                 for chunk in chunks:
