@@ -21,7 +21,7 @@ from index.documents import Passage, sentence_id
 from index.embeddings import Embedder
 from index.normalize import tokens
 
-from .language import detect_language
+from .language import detect_language, insufficient_evidence_text
 from .models import Answer, Citation, Claim
 
 # Function words that carry no evidence (normalised forms: alef/ya/ta-marbuta folded).
@@ -162,7 +162,7 @@ class ExtractiveAnswerer:
         if not chosen:
             return Answer(
                 question=question,
-                answer=_NO_ANSWER.get(language, _NO_ANSWER["en"]),
+                answer=insufficient_evidence_text(language),
                 status="insufficient_evidence",
                 language=language,
                 mode="extractive",
@@ -197,9 +197,3 @@ class ExtractiveAnswerer:
             mode="extractive",
             timings={"answer": time.perf_counter() - started},
         )
-
-
-_NO_ANSWER = {
-    "ar": "لا تذكر المصادر المتاحة إجابة عن هذا السؤال.",
-    "en": "The sources do not say.",
-}

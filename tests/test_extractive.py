@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from index.documents import Passage, Span
 from qa.extractive import ExtractiveAnswerer, terms
+from qa.language import insufficient_evidence_text
 
 ARTICLE = (
     "وصل وفد سوري إلى أنقرة. "
@@ -60,7 +61,7 @@ def test_unrelated_question_is_insufficient_evidence() -> None:
 def test_no_passages_is_insufficient_evidence_in_english() -> None:
     answer = ExtractiveAnswerer(None).answer("Who led the delegation?", [])
     assert answer.status == "insufficient_evidence" and answer.language == "en"
-    assert answer.answer == "The sources do not say."
+    assert answer.answer == insufficient_evidence_text("en")
 
 
 def test_retold_sentence_is_cited_once() -> None:
