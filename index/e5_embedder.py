@@ -195,20 +195,27 @@ def fuse_bert_for_cpu(model: Any) -> bool:
         return False
 
 
-def length_batches(lengths: Sequence[int], max_tokens: int, max_size: int) -> list[list[int]]:
-    """Indices grouped shortest-first so that ``len(batch) * longest ≤ max_tokens`` (and ≤ ``max_size``).
+def length_batches(lengths: Sequence[int], max_tokens: int, max_size: int, multiple: int = 1) -> list[list[int]]:
+    """Indices grouped shortest-first into batches of one padded length each.
 
-    A text longer than the budget gets a batch of its own.
+    A text's length is rounded up to ``multiple`` (the tokenizer pads to that too); texts of
+    the same rounded length go together, ``max_tokens // length`` (at most ``max_size``, at
+    least 1) per batch. Few distinct batch shapes means oneDNN reuses its compiled kernels
+    instead of building new ones for every shape.
     """
+    multiple = max(1, multiple)
     order = sorted(range(len(lengths)), key=lambda i: (lengths[i], i))
     batches: list[list[int]] = []
     current: list[int] = []
+    current_width = 0
     for i in order:
-        longest = max(lengths[i], 1)  # ascending order: the newcomer is the longest
-        if current and (len(current) + 1 > max_size or (len(current) + 1) * longest > max_tokens):
+        width = -(-max(lengths[i], 1) // multiple) * multiple
+        size = max(1, min(max_size, max_tokens // width))
+        if current and (width != current_width or len(current) >= size):
             batches.append(current)
             current = []
         current.append(i)
+        current_width = width
     if current:
         batches.append(current)
     return batches
@@ -231,6 +238,7 @@ class E5Embedder:
         num_threads: int | None = None,
         max_batch_tokens: int = 4096,
         max_batch_size: int = 64,
+        pad_to_multiple_of: int = 32,
         fuse: bool = True,
     ) -> None:
         try:
@@ -255,6 +263,11 @@ class E5Embedder:
             raise ModelError(f"could not load the e5 model from {folder}: {exc}", path=str(folder)) from exc
         self._model.eval()
         self.fused = fuse and fuse_bert_for_cpu(self._model[0].auto_model)
+        self.pad_to_multiple_of = max(1, pad_to_multiple_of)
+        if self.pad_to_multiple_of > 1:
+            # the tokenizer pads each batch to a multiple too: one shape per length bucket
+            transformer: Any = self._model[0]
+            transformer.processing_kwargs = {"text": {"pad_to_multiple_of": self.pad_to_multiple_of}}
         self._tokenizer = self._model.tokenizer
         self.max_seq_length = int(self._model.max_seq_length or 512)
 
@@ -284,7 +297,8 @@ class E5Embedder:
         texts = list(texts)
         lengths = self.token_lengths(texts, kind)
         out = np.empty((len(texts), DIM), dtype=np.float32)
-        for batch in length_batches(lengths, self.max_batch_tokens, self.max_batch_size):
+        batches = length_batches(lengths, self.max_batch_tokens, self.max_batch_size, self.pad_to_multiple_of)
+        for batch in batches:
             vecs = self._model.encode(
                 [texts[i] for i in batch],
                 prompt_name=kind,

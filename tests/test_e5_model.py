@@ -331,13 +331,16 @@ def test_embed_keeps_input_order(e5_fp32: E5Embedder, mixed_sentences: list[str]
 def test_length_batches_respect_the_budget() -> None:
     r = random.Random(3)
     lengths = [r.randint(3, 512) for _ in range(500)]
-    batches = length_batches(lengths, max_tokens=4096, max_size=64)
-    assert sorted(i for b in batches for i in b) == list(range(500))
-    for b in batches:
-        assert len(b) <= 64
-        assert len(b) == 1 or len(b) * max(lengths[i] for i in b) <= 4096
-    flat = [lengths[i] for b in batches for i in b]
-    assert flat == sorted(flat)
+    for multiple in (1, 32):
+        batches = length_batches(lengths, max_tokens=4096, max_size=64, multiple=multiple)
+        assert sorted(i for b in batches for i in b) == list(range(500))
+        for b in batches:
+            widths = {-(-lengths[i] // multiple) * multiple for i in b}
+            assert len(widths) == 1  # one padded shape per batch
+            assert len(b) <= 64 and (len(b) == 1 or len(b) * widths.pop() <= 4096)
+        flat = [lengths[i] for b in batches for i in b]
+        assert flat == sorted(flat)
+    assert len(length_batches(lengths, 4096, 64, 32)) < 60  # few shapes, not one per length
     assert length_batches([9000, 5], max_tokens=4096, max_size=8) == [[1], [0]]
 
 
