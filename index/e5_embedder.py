@@ -22,16 +22,15 @@ new index; to query an existing index pass the precision it recorded (any CPU ru
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, cast
 
 import numpy as np
 
 from .e5_model import PASSAGE_PROMPT, QUERY_PROMPT, ensure_e5_model
-from .embeddings import Kind, Vectors, l2_normalise
+from .embeddings import Kind, Vectors, l2_normalise, quiet_loading
 from .errors import ConfigError, ModelError
 
 Precision = Literal["fp32", "bf16"]
@@ -75,20 +74,6 @@ def default_home() -> Path:
     from platformdirs import user_data_dir
 
     return Path(user_data_dir("sanad", appauthor=False))
-
-
-@contextlib.contextmanager
-def _quiet_transformers() -> Iterator[None]:
-    """No "Loading weights" progress bar on stderr while the model loads."""
-    from transformers.utils import logging as hf_logging
-
-    was_enabled = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
-    try:
-        yield
-    finally:
-        if was_enabled:
-            hf_logging.enable_progress_bar()  # type: ignore[no-untyped-call]
 
 
 # ------------------------------------------------------------------ oneDNN fusion (CPU)
@@ -259,7 +244,7 @@ class E5Embedder:
         self.max_batch_size = max_batch_size
         kwargs: dict[str, Any] = {"dtype": torch.bfloat16} if self.precision == "bf16" else {}
         try:
-            with _quiet_transformers():
+            with quiet_loading():
                 self._model = SentenceTransformer(
                     str(folder), device="cpu", local_files_only=True, model_kwargs=kwargs or None
                 )

@@ -136,7 +136,7 @@ def folder_fingerprint(folder: Path) -> str:
 
 
 @contextlib.contextmanager
-def _quiet_loading() -> Iterator[None]:
+def quiet_loading() -> Iterator[None]:
     """transformers draws a "Loading weights" progress bar on stderr; keep model loading quiet."""
     try:
         from transformers.utils import logging as hf_logging
@@ -185,7 +185,7 @@ class SentenceTransformerEmbedder:
 
         offline = hub_offline()
         try:
-            with _quiet_loading():
+            with quiet_loading():
                 self._model = SentenceTransformer(
                     str(folder.resolve()) if local else name_or_path,
                     device=device,
