@@ -21,6 +21,9 @@ Formats
     ``{source, url, date_extracted, title, author, content}`` fits).
 ``.html`` / ``.htm``
     Main text, title, date, canonical URL and site name extracted with trafilatura.
+``.zip``
+    Read like a folder of the formats above (SaudiNewsNet ships as zips of JSON); members are
+    named ``archive.zip/member`` in ids and errors.
 
 Ids
 ---
@@ -40,6 +43,7 @@ import os
 import re
 import unicodedata
 import warnings
+import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
@@ -64,7 +68,7 @@ __all__ = [
 
 TEXT_SUFFIXES = frozenset({".txt", ".md"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | {".jsonl", ".json"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | {".jsonl", ".json", ".zip"}
 
 TITLE_CHARS = 120
 """Titles derived from the text are shortened to about this many characters."""
@@ -526,6 +530,9 @@ def _read_file(
     file: Path, rel: str, max_bytes: int, max_chars: int, seen: dict[str, str]
 ) -> Iterator[Article | InputError]:
     path = str(file)
+    if file.suffix.lower() == ".zip":
+        yield from _read_zip(file, rel, max_bytes, max_chars, seen)
+        return
     try:
         size = file.stat().st_size
         if size > max_bytes:
@@ -535,18 +542,24 @@ def _read_file(
     except OSError as exc:
         yield InputError(f"cannot read the file: {exc.strerror or exc}", path=path)
         return
-    if len(data) > max_bytes:  # it grew since stat()
-        yield InputError(f"file is {len(data):,} bytes, over the {max_bytes:,}-byte limit", path=path)
+    yield from _read_data(data, file.suffix.lower(), rel, path, max_bytes, max_chars, seen)
+
+
+def _read_data(
+    data: bytes, suffix: str, rel: str, path: str, max_bytes: int, max_chars: int, seen: dict[str, str]
+) -> Iterator[Article | InputError]:
+    if len(data) > max_bytes:  # it grew since stat(), or an archive member lied about its size
+        yield InputError(f"file is {len(data):,} bytes or more, over the {max_bytes:,}-byte limit", path=path)
         return
     try:
-        text = decode_bytes(data, clean=file.suffix.lower() not in {".json", ".jsonl"})
+        text = decode_bytes(data, clean=suffix not in {".json", ".jsonl"})
     except ValueError as exc:
         yield InputError(str(exc), path=path)
         return
     if not text.strip():
         yield InputError("empty file (only whitespace)", path=path)
         return
-    reader = _READERS[file.suffix.lower()]
+    reader = _READERS[suffix]
     for item, line, label in reader(text, rel, path, max_chars):
         prefix = f"{label}: " if label else ""
         if isinstance(item, _Bad):
@@ -557,6 +570,57 @@ def _read_file(
         else:
             seen[item.id] = path + (f":{line}" if line is not None else "") + (f" {label}" if label else "")
             yield item
+
+
+def _hidden(name: str) -> bool:
+    return any(part.startswith(".") or part == "__MACOSX" for part in name.split("/"))
+
+
+def _read_zip(
+    file: Path, rel: str, max_bytes: int, max_chars: int, seen: dict[str, str]
+) -> Iterator[Article | InputError]:
+    """A zip archive reads like a folder: its supported members in sorted order, named ``archive.zip/member``.
+
+    Each member is bounded by ``max_bytes`` (checked on the header and again while reading, so a
+    member that lies about its size cannot exhaust memory); encrypted members, nested archives and
+    corrupt members are reported and the rest of the archive is read.
+    """
+    path = str(file)
+    try:
+        archive = zipfile.ZipFile(file)
+    except (OSError, zipfile.BadZipFile) as exc:
+        yield InputError(f"not a readable zip archive ({exc})", path=path)
+        return
+    with archive:
+        members = sorted(
+            (i for i in archive.infolist() if not i.is_dir() and not _hidden(i.filename)), key=lambda i: i.filename
+        )
+        readable = 0
+        for info in members:
+            suffix = Path(info.filename).suffix.lower()
+            member = f"{path}/{info.filename}"
+            if suffix == ".zip":
+                yield InputError("archives inside archives are not read", path=member)
+                continue
+            if suffix not in _READERS:
+                continue
+            readable += 1
+            if info.flag_bits & 0x1:
+                yield InputError("encrypted archive member", path=member)
+                continue
+            if info.file_size > max_bytes:
+                yield InputError(f"file is {info.file_size:,} bytes, over the {max_bytes:,}-byte limit", path=member)
+                continue
+            try:
+                with archive.open(info) as handle:
+                    data = handle.read(max_bytes + 1)
+            except (OSError, zipfile.BadZipFile, NotImplementedError, RuntimeError, EOFError) as exc:
+                yield InputError(f"cannot read the archive member: {exc}", path=member)
+                continue
+            yield from _read_data(data, suffix, f"{rel}/{info.filename}", member, max_bytes, max_chars, seen)
+        if not readable:
+            kinds = ", ".join(sorted(_READERS))
+            yield InputError(f"no readable files in the archive (expected {kinds})", path=path)
 
 
 def _walk(root: Path) -> Iterator[Path | InputError]:

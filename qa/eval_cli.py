@@ -37,8 +37,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
         def progress(stage: str, done: int, total: int) -> None:
             if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total)
-            bar.update(tasks[stage], completed=done)
+                tasks[stage] = bar.add_task(stage, total=total or None)
+            bar.update(tasks[stage], completed=done, total=total or None)
 
         console.print(f"building an isolated index of {args.dataset} …", style="dim")
         report = evaluate(
@@ -46,6 +46,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             settings=settings,
             questions_from=args.questions,
             distractors=args.distractors or [],
+            distractor_limit=args.distractor_limit,
             methods=methods,
             k=args.k,
             answer_sample=args.answer_sample,
@@ -63,7 +64,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def print_report(report: EvalReport) -> None:
     out = Console()
     title = (
-        f"{report.dataset} · {report.articles} articles + {report.distractor_articles} distractors · "
+        f"{report.dataset} · {report.articles} articles + {report.distractor_articles} distractors "
+        f"({report.distractor_chunks} chunks) · "
         f"{report.chunks} chunks · built in {report.build_s:.0f} s · {report.embedder}"
     )
     table = Table(title=title)
@@ -88,11 +90,24 @@ def print_report(report: EvalReport) -> None:
     )
 
 
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {value!r}")
+    return number
+
+
 def register(sub: Any) -> None:
     p = sub.add_parser("eval", help="measure retrieval and answers on a SQuAD-format QA set")
     p.add_argument("dataset", type=Path, help="SQuAD v1.1 JSON")
     p.add_argument("--questions", type=Path, help="parallel SQuAD file: take question texts from it (same ids)")
     p.add_argument("--distractors", type=Path, action="append", help="files/folders ingested beside the contexts")
+    p.add_argument(
+        "--distractor-limit", type=_positive, metavar="N", help="only the first N distinct articles of the distractors"
+    )
     p.add_argument("--methods", default="dense,lexical,hybrid")
     p.add_argument("-k", type=int, default=20)
     p.add_argument("--answer-sample", type=int, default=200, help="questions to answer for answer metrics")

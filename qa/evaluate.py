@@ -15,15 +15,16 @@ import statistics
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from index.documents import content_hash
+from index.documents import Article, content_hash
 from index.embed_cache import CachedEmbedder
 from index.errors import InputError
 from index.normalize import tokens
+from index.readers import read_paths
 
 from .assistant import Assistant, build_embedder
 from .settings import Settings
@@ -139,6 +140,7 @@ class EvalReport:
     embedder: str
     articles: int
     distractor_articles: int
+    distractor_chunks: int
     chunks: int
     build_s: float
     methods: list[MethodResult]
@@ -151,6 +153,7 @@ class EvalReport:
             "embedder": self.embedder,
             "articles": self.articles,
             "distractor_articles": self.distractor_articles,
+            "distractor_chunks": self.distractor_chunks,
             "chunks": self.chunks,
             "build_s": self.build_s,
             "methods": [m.as_dict() for m in self.methods],
@@ -165,6 +168,7 @@ def evaluate(
     settings: Settings,
     questions_from: Path | None = None,
     distractors: Sequence[Path] = (),
+    distractor_limit: int | None = None,
     methods: Sequence[str] = ("dense", "lexical", "hybrid"),
     k: int = 20,
     answer_sample: int = 200,
@@ -181,10 +185,14 @@ def evaluate(
         assistant = Assistant(eval_settings, embedder=cache)
         started = time.perf_counter()
         report = assistant.ingest_records(data.contexts, origin=str(dataset_path))
-        distractor_count = 0
+        distractor_count = distractor_chunks = 0
         if distractors:
-            extra = assistant.ingest(list(distractors))
+            ing = eval_settings.ingest
+            items = read_paths(list(distractors), max_bytes=ing.max_bytes, max_article_chars=ing.max_article_chars)
+            before = assistant.store.count()
+            extra = assistant.indexer.ingest(_first_articles(items, distractor_limit), progress=progress)
             distractor_count = len(extra.added)
+            distractor_chunks = assistant.store.count() - before
         build_s = time.perf_counter() - started
         chunks = assistant.store.count()
 
@@ -208,12 +216,24 @@ def evaluate(
         embedder=cache.identity,
         articles=len(report.added) + len(report.unchanged),
         distractor_articles=distractor_count,
+        distractor_chunks=distractor_chunks,
         chunks=chunks,
         build_s=build_s,
         methods=results,
         answers=answered,
         cache={"hits": cache.hits, "misses": cache.misses},
     )
+
+
+def _first_articles(items: Iterable[Article | InputError], limit: int | None) -> Iterator[Article | InputError]:
+    """The readers' output up to ``limit`` articles of distinct text (errors pass through, unbounded)."""
+    seen: set[str] = set()
+    for item in items:
+        if limit is not None and len(seen) >= limit:
+            return
+        if isinstance(item, Article):
+            seen.add(" ".join(item.text.split()))
+        yield item
 
 
 def _answer_metrics(assistant: Assistant, questions: Sequence[Question], progress: Progress | None) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -131,3 +132,31 @@ def test_f1_uses_arabic_normalisation() -> None:
     assert f1("هاكان فيدان [1]", "هاكان فيدان") == 1.0
     assert f1("إبراهيم قالن", "ابراهيم قالن") == 1.0
     assert f1("شيء آخر", "هاكان فيدان") == 0.0
+
+
+def test_distractors_from_a_zip_up_to_a_limit(tmp_path: Path) -> None:
+    """Distractors are read like `sanad ingest` reads them (zips too), errors skipped, capped at N articles."""
+    ar = _squad(tmp_path / "ar.json", 0)
+    news = [{"url": f"http://paper.example/{i}", "title": f"خبر {i}", "content": f"خبر رقم {i} عن الطقس في المدينة."}
+            for i in range(6)]  # fmt: skip
+    news.insert(1, {"url": "http://paper.example/empty", "title": "فارغ", "content": ""})
+    news.insert(3, {"url": "http://paper.example/again", "title": "مكرر", "content": news[0]["content"]})
+    archive = tmp_path / "news.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("day.json", json.dumps(news, ensure_ascii=False))
+    settings = Settings(home=tmp_path / "home", embedder="testhash")
+    report = evaluate(ar, settings=settings, distractors=[archive], distractor_limit=4, methods=["lexical"], k=3)
+    assert report.articles == 3 and report.distractor_articles == 4
+    assert report.distractor_chunks == 4 and report.chunks == 7
+    # the gold context still wins for its question: distractors share no terms with the questions
+    assert report.methods[0].as_dict()["R@1"] == 1.0
+    unlimited = evaluate(ar, settings=settings, distractors=[archive], methods=["lexical"], k=3)
+    assert unlimited.distractor_articles == 6
+
+
+def test_distractor_limit_must_be_positive(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ar = _squad(tmp_path / "ar.json", 0)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["eval", str(ar), "--distractors", str(tmp_path), "--distractor-limit", "0"])
+    assert exit_info.value.code == 2
+    assert "at least 1" in capsys.readouterr().err

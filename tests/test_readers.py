@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+import zipfile
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -294,6 +295,72 @@ def test_json_bad_files(tmp_path: Path, content: str, reason: str) -> None:
     assert reason in error.message
     if reason == "invalid JSON":
         assert error.data["line"] == 3
+
+
+# --------------------------------------------------------------------------- .zip
+
+
+def test_zip_reads_like_a_folder_and_reports_bad_members(tmp_path: Path) -> None:
+    """SaudiNewsNet ships as zips of JSON: members are read in order; bad ones reported, the rest read."""
+    archive = tmp_path / "2015-07-21.zip"
+    day = [{"source": "paper", "url": "http://paper.example/a/1", "title": "أول", "content": ARABIC},
+           {"source": "paper", "url": "http://paper.example/a/2", "title": "فارغ", "content": ""}]  # fmt: skip
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("day/2015-07-21.json", json.dumps(day, ensure_ascii=False))
+        zf.writestr("day/b.txt", f"عنوان\n{ARABIC} ثانية")
+        zf.writestr("day/broken.jsonl", '{"text": "نص"\n')
+        zf.writestr("day/binary.txt", bytes(range(256)) * 4)
+        zf.writestr("day/inner.zip", b"PK")
+        zf.writestr("day/notes.pdf", b"%PDF")  # other types are skipped, as in folders
+        zf.writestr("__MACOSX/day/._b.txt", b"junk")
+    articles, errors = read(archive)
+    assert [a.title for a in articles] == ["أول", "عنوان"]
+    assert articles[1].path == f"{archive}/day/b.txt"
+    by_member = {Path(e.data["path"]).name: e.data["reason"] for e in errors}
+    assert set(by_member) == {"2015-07-21.json", "binary.txt", "broken.jsonl", "inner.zip"}
+    assert "empty 'content' field" in by_member["2015-07-21.json"]
+    assert "invalid JSON" in by_member["broken.jsonl"]
+    assert "archives inside archives" in by_member["inner.zip"]
+    # ids derive from the member's path inside the archive: stable across runs, distinct from a folder's
+    again, _ = read(archive)
+    assert [a.id for a in again] == [a.id for a in articles]
+
+
+def test_zip_members_over_the_size_limit_and_corrupt_archives(tmp_path: Path) -> None:
+    archive = tmp_path / "big.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("huge.txt", "عنوان\n" + "ا " * 5000)  # compresses to almost nothing
+        zf.writestr("ok.txt", f"عنوان\n{ARABIC}")
+    articles, errors = read(archive, max_bytes=5000)
+    assert [Path(a.path).name for a in articles] == ["ok.txt"]
+    (error,) = errors
+    assert error.data["path"] == f"{archive}/huge.txt" and "over the 5,000-byte limit" in error.data["reason"]
+
+    corrupt = tmp_path / "corrupt.zip"
+    corrupt.write_bytes(b"PK\x03\x04 not really a zip")
+    empty = tmp_path / "empty.zip"
+    with zipfile.ZipFile(empty, "w") as zf:
+        zf.writestr("readme.pdf", b"%PDF")
+    articles, errors = read(corrupt, empty)
+    assert articles == []
+    assert "not a readable zip archive" in errors[0].message and str(corrupt) in errors[0].message
+    assert "no readable files in the archive" in errors[1].message
+
+
+def test_zip_member_lying_about_its_size_is_stopped_at_the_limit(tmp_path: Path) -> None:
+    """A header that under-states the size must not let a member past the limit (zip-bomb guard)."""
+    archive = tmp_path / "liar.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_STORED) as zf:
+        zf.writestr("a.txt", "عنوان\n" + "ب" * 3000)
+    data = bytearray(archive.read_bytes())
+    # patch the central directory's uncompressed size (offset 24 in the entry) to claim 10 bytes
+    central = data.rfind(b"PK\x01\x02")
+    data[central + 24 : central + 28] = (10).to_bytes(4, "little")
+    archive.write_bytes(bytes(data))
+    articles, errors = read(archive, max_bytes=1000)
+    assert articles == []
+    (error,) = errors
+    assert error.data["path"] == f"{archive}/a.txt"
 
 
 # --------------------------------------------------------------------------- .html
