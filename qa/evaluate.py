@@ -190,7 +190,7 @@ def evaluate(
             ing = eval_settings.ingest
             items = read_paths(list(distractors), max_bytes=ing.max_bytes, max_article_chars=ing.max_article_chars)
             before = assistant.store.count()
-            extra = assistant.indexer.ingest(_first_articles(items, distractor_limit), progress=progress)
+            extra = assistant.indexer.ingest(first_articles(items, distractor_limit), progress=progress)
             distractor_count = len(extra.added)
             distractor_chunks = assistant.store.count() - before
         build_s = time.perf_counter() - started
@@ -225,7 +225,7 @@ def evaluate(
     )
 
 
-def _first_articles(items: Iterable[Article | InputError], limit: int | None) -> Iterator[Article | InputError]:
+def first_articles(items: Iterable[Article | InputError], limit: int | None) -> Iterator[Article | InputError]:
     """The readers' output up to ``limit`` articles of distinct text (errors pass through, unbounded)."""
     seen: set[str] = set()
     for item in items:
