@@ -309,9 +309,10 @@ def main() -> None:
     ap.add_argument("--distractor-limit", type=int)
     ap.add_argument("--home", type=Path, help="SANAD_HOME holding the embedding cache (default: settings)")
     ap.add_argument("--work", type=Path, default=Path("/tmp/sanad_hybrid_lab"))
-    ap.add_argument("--fetch", type=int, default=30)
+    ap.add_argument("--fetch", type=int, default=50)
     ap.add_argument("--max-per-article", type=int, default=3)
     ap.add_argument("--grid", action="store_true", help="also a grid of lexical and sentence weights")
+    ap.add_argument("--variants", help="comma-separated variant names (default: all)")
     ap.add_argument("--json", type=Path, default=ROOT / "benchmarks/results/hybrid_lab.json")
     args = ap.parse_args()
     settings = Settings(**({"home": args.home} if args.home else {}))
@@ -327,9 +328,12 @@ def main() -> None:
         "anchors 1": {"true_cosine": True, "sentence_leg": 0, "anchor_weight": 1.0},
         "anchors 2": {"true_cosine": True, "sentence_leg": 0, "anchor_weight": 2.0},
     }
+    if args.variants:
+        wanted = [v.strip() for v in args.variants.split(",")]
+        variants = {v: variants[v] for v in wanted}
     weights = [(0.2, 1.0)]
     if args.grid:
-        weights = [(lw, sw) for lw in (0.1, 0.15, 0.2, 0.3, 0.4) for sw in (0.5, 1.0, 1.5, 2.0)]
+        weights = [(lw, sw) for lw in (0.1, 0.2, 0.3, 0.4, 0.6, 0.8) for sw in (0.5, 1.0, 2.0)]
     results: list[dict[str, Any]] = []
     built: dict[Path, tuple[Assistant, Corpus]] = {}
     for name in args.sets.split(","):

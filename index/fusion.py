@@ -20,7 +20,7 @@ sets it is .03 (XQuAD-ar) to .07 (MLQA) MRR@10 worse than score fusion
 
 A chunk found by one leg only gets the other leg's floor: for the dense side, the lowest
 cosine among the dense candidates (it ranked below all of them); for the lexical side, 0.
-Ask each leg for more candidates than the final ``k`` (the lab uses 30) so the floor matters little.
+Ask each leg for more candidates than the final ``k`` (50 by default) so the floor matters little.
 """
 
 from __future__ import annotations

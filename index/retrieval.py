@@ -84,7 +84,7 @@ class HybridRetriever:
         store: ChunkStore,
         lexical: LexicalIndex,
         *,
-        fetch_k: int = 30,
+        fetch_k: int = 50,
         max_per_article: int = 3,
         sentences: bool = True,
     ) -> None:

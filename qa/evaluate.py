@@ -146,6 +146,7 @@ class EvalReport:
     methods: list[MethodResult]
     answers: dict[str, Any]
     cache: dict[str, int]
+    retrieval: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -159,6 +160,7 @@ class EvalReport:
             "methods": [m.as_dict() for m in self.methods],
             "answers": self.answers,
             "embedding_cache": self.cache,
+            "retrieval_settings": self.retrieval,
         }
 
 
@@ -222,6 +224,7 @@ def evaluate(
         methods=results,
         answers=answered,
         cache={"hits": cache.hits, "misses": cache.misses},
+        retrieval=settings.retrieval.model_dump(),
     )
 
 

@@ -46,7 +46,7 @@ class IngestSettings(BaseModel):
 class RetrievalSettings(BaseModel):
     method: str = Field(default="hybrid", description="hybrid | dense | lexical")
     k: int = 6
-    fetch_k: int = 30
+    fetch_k: int = Field(default=50, description="candidates asked of each leg before fusion")
     max_per_article: int = 3
     sentences: bool = Field(default=True, description="embed sentences at ingest and use them in ranking")
     min_score: float = 0.0
