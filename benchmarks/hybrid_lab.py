@@ -38,6 +38,8 @@ from numpy.typing import NDArray
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from retrieval_lab import SETS, SHARED  # noqa: E402  (the same QA sets, same names)
+
 from index.documents import Passage, passage_sentences  # noqa: E402
 from index.embed_cache import CachedEmbedder  # noqa: E402
 from index.fusion import fuse  # noqa: E402
@@ -47,13 +49,6 @@ from index.stemming import words  # noqa: E402
 from qa.assistant import Assistant, build_embedder  # noqa: E402
 from qa.evaluate import first_articles, load_squad  # noqa: E402
 from qa.settings import Settings  # noqa: E402
-
-SHARED = ROOT.parent / "shared"
-SETS = {
-    "xquad_ar": ("data/qa/xquad.ar.json", None),
-    "mlqa": ("data/qa/mlqa-dev-ar-ar.json", None),
-    "xquad_en": ("data/qa/xquad.ar.json", "data/qa/xquad.en.json"),
-}
 
 
 @dataclass
