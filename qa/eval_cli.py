@@ -69,7 +69,7 @@ def print_report(report: EvalReport) -> None:
         f"{report.chunks} chunks · built in {report.build_s:.0f} s · {report.embedder}"
     )
     table = Table(title=title)
-    for col in ("method", "R@1", "R@5", "R@20", "MRR@10", "p50 ms", "p95 ms"):
+    for col in ("method", "R@1", "R@5", "R@20", "MRR@10", "context R@1", "context MRR@10", "p50 ms", "p95 ms"):
         table.add_column(col, justify="right")
     for m in report.methods:
         d = m.as_dict()
@@ -79,6 +79,8 @@ def print_report(report: EvalReport) -> None:
             f"{d['R@5']:.3f}",
             f"{d['R@20']:.3f}",
             f"{d['MRR@10']:.3f}",
+            f"{d['context_R@1']:.3f}",
+            f"{d['context_MRR@10']:.3f}",
             f"{d['latency_p50_ms']:.1f}",
             f"{d['latency_p95_ms']:.1f}",
         )

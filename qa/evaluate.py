@@ -2,9 +2,10 @@
 
 Every unique context of the dataset becomes an article of a fresh index (never the user's);
 ``distractors`` (files or folders) are ingested beside them. For each question the rank of
-the first chunk of its gold context is recorded per retrieval method, giving R@1/5/20 and
-MRR@10; a sample of questions is also answered to measure how often the cited passages hold
-a gold answer, and exact match / F1 of the extractive answer after Arabic normalisation.
+the first gold chunk (inside the gold context, or containing a gold answer) is recorded per
+retrieval method, giving R@1/5/20 and MRR@10, and the same for the gold context alone; a
+sample of questions is also answered to measure how often the cited passages hold a gold
+answer, and exact match / F1 of the extractive answer after Arabic normalisation.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from index.documents import Article, content_hash
+from index.documents import Article, Passage, content_hash
 from index.embed_cache import CachedEmbedder
 from index.errors import InputError
 from index.normalize import tokens
@@ -98,8 +99,14 @@ def exact(prediction: str, gold: str) -> bool:
 
 
 def contains(text: str, gold: str) -> bool:
+    """Whether ``gold``'s normalised tokens occur in ``text`` as a run of whole tokens."""
     g = " ".join(answer_tokens(gold))
-    return bool(g) and g in " ".join(answer_tokens(text))
+    return bool(g) and f" {g} " in f" {' '.join(answer_tokens(text))} "
+
+
+def is_gold(passage: Passage, question: Question) -> bool:
+    """The issue's rule: a passage is gold when it lies inside the gold context or contains an answer."""
+    return passage.article_id == question.context_id or any(contains(passage.text, g) for g in question.answers)
 
 
 def pct(values: Sequence[float], q: float) -> float:
@@ -109,17 +116,29 @@ def pct(values: Sequence[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def _recall(ranks: Sequence[int | None], k: int) -> float:
+    return sum(1 for r in ranks if r is not None and r <= k) / max(1, len(ranks))
+
+
+def _mrr(ranks: Sequence[int | None], k: int = 10) -> float:
+    return sum(1.0 / r for r in ranks if r is not None and r <= k) / max(1, len(ranks))
+
+
 @dataclass
 class MethodResult:
+    """Per question: ``ranks`` of the first gold passage (:func:`is_gold`), ``context_ranks`` of the
+    first passage of the gold context itself (stricter: a distractor holding the answer does not count)."""
+
     method: str
     ranks: list[int | None] = field(default_factory=list)
+    context_ranks: list[int | None] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
 
     def recall(self, k: int) -> float:
-        return sum(1 for r in self.ranks if r is not None and r <= k) / max(1, len(self.ranks))
+        return _recall(self.ranks, k)
 
     def mrr(self, k: int = 10) -> float:
-        return sum(1.0 / r for r in self.ranks if r is not None and r <= k) / max(1, len(self.ranks))
+        return _mrr(self.ranks, k)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -129,6 +148,8 @@ class MethodResult:
             "R@5": self.recall(5),
             "R@20": self.recall(20),
             "MRR@10": self.mrr(10),
+            "context_R@1": _recall(self.context_ranks, 1),
+            "context_MRR@10": _mrr(self.context_ranks, 10),
             "latency_p50_ms": statistics.median(self.latencies) * 1000 if self.latencies else 0.0,
             "latency_p95_ms": pct(self.latencies, 0.95) * 1000,
         }
@@ -206,8 +227,10 @@ def evaluate(
                 t = time.perf_counter()
                 passages = retriever.retrieve(q.question, k)
                 result.latencies.append(time.perf_counter() - t)
-                rank = next((i for i, p in enumerate(passages, 1) if p.article_id == q.context_id), None)
-                result.ranks.append(rank)
+                result.ranks.append(next((i for i, p in enumerate(passages, 1) if is_gold(p, q)), None))
+                result.context_ranks.append(
+                    next((i for i, p in enumerate(passages, 1) if p.article_id == q.context_id), None)
+                )
                 if progress:
                     progress(method, n, len(questions))
             results.append(result)

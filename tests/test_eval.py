@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from fakes import HashEmbedder
 
+from index.documents import Passage
 from index.embeddings import EMBEDDERS, register_embedder
 from qa.cli import main
-from qa.evaluate import evaluate, f1, load_squad
+from qa.evaluate import Question, contains, evaluate, f1, is_gold, load_squad
 from qa.settings import Settings
 
 CONTEXTS = [
@@ -160,3 +161,16 @@ def test_distractor_limit_must_be_positive(tmp_path: Path, capsys: pytest.Captur
         main(["eval", str(ar), "--distractors", str(tmp_path), "--distractor-limit", "0"])
     assert exit_info.value.code == 2
     assert "at least 1" in capsys.readouterr().err
+
+
+def test_gold_is_the_context_or_a_passage_holding_the_answer() -> None:
+    """The issue's rule, with whole tokens: "19" is not found inside "1990"."""
+    q = Question("q", "متى؟", ["عام 1990", "1990"], "ctx-a")
+
+    def passage(article: str, text: str) -> Passage:
+        return Passage(chunk_id="c", article_id=article, index=0, start=0, end=len(text), text=text)
+
+    assert is_gold(passage("ctx-a", "نص لا يذكر الجواب."), q)
+    assert is_gold(passage("news-1", "وفي عامِ ١٩٩٠ افتُتح المبنى."), q)  # normalised: diacritics, digits
+    assert not is_gold(passage("news-2", "في عام 19901 شيء آخر."), q)
+    assert contains("افتتح سنة 1990.", "1990") and not contains("افتتح سنة 1990.", "19")
