@@ -98,10 +98,16 @@ def exact(prediction: str, gold: str) -> bool:
     return answer_tokens(prediction) == answer_tokens(gold)
 
 
+_CLITIC = "(?:وال|فال|بال|كال|لل|ال|[وفبلك])?"  # an answer span may leave out a prefix glued to its first word
+
+
 def contains(text: str, gold: str) -> bool:
-    """Whether ``gold``'s normalised tokens occur in ``text`` as a run of whole tokens."""
+    """Whether ``gold``'s normalised tokens occur in ``text`` as whole tokens (the first one may
+    carry a one-letter or article prefix: "باريس" is found in "وباريس", "19" is not in "1990")."""
     g = " ".join(answer_tokens(gold))
-    return bool(g) and f" {g} " in f" {' '.join(answer_tokens(text))} "
+    if not g:
+        return False
+    return re.search(f"(?:^| ){_CLITIC}{re.escape(g)}(?= |$)", " ".join(answer_tokens(text))) is not None
 
 
 def is_gold(passage: Passage, question: Question) -> bool:

@@ -174,3 +174,5 @@ def test_gold_is_the_context_or_a_passage_holding_the_answer() -> None:
     assert is_gold(passage("news-1", "وفي عامِ ١٩٩٠ افتُتح المبنى."), q)  # normalised: diacritics, digits
     assert not is_gold(passage("news-2", "في عام 19901 شيء آخر."), q)
     assert contains("افتتح سنة 1990.", "1990") and not contains("افتتح سنة 1990.", "19")
+    assert contains("زار لندن وباريس.", "باريس") and contains("في الجامعة.", "جامعة")
+    assert not contains("العلاقات المصرية", "مصر")
