@@ -80,7 +80,9 @@ class Assistant:
             return self._store
         chroma = self.settings.chroma
         path = None if chroma.url else self.home / "chroma"
-        return ChunkStore(self.embedder, path=path, url=chroma.url, collection=chroma.collection)
+        return ChunkStore(
+            self.embedder, path=path, url=chroma.url, collection=chroma.collection, ef_search=chroma.ef_search
+        )
 
     @cached_property
     def lexical(self) -> LexicalIndex:
@@ -184,7 +186,12 @@ class Assistant:
         path = None if chroma.url else self.home / "chroma"
         with self._write_lock:
             old = ChunkStore(
-                self.embedder, path=path, url=chroma.url, collection=chroma.collection, allow_mismatch=True
+                self.embedder,
+                path=path,
+                url=chroma.url,
+                collection=chroma.collection,
+                allow_mismatch=True,
+                ef_search=chroma.ef_search,
             )
             try:
                 articles = [old.get_article(info.id) for info in old.list_articles()]

@@ -34,6 +34,7 @@ class LLMSettings(BaseModel):
 class ChromaSettings(BaseModel):
     url: str | None = Field(default=None, description="http://host:port of a `chroma run` server; none → on disk.")
     collection: str = "sanad"
+    ef_search: int = Field(default=800, ge=1, description="HNSW search breadth (recall of the dense leg)")
 
 
 class IngestSettings(BaseModel):
