@@ -49,7 +49,11 @@ def _env(home: Path) -> dict[str, str]:
 
 
 def _controlling_tty() -> None:
-    # In the child: a new session whose controlling terminal is the pty, so Ctrl-C sends SIGINT.
+    # In the child: a new session whose controlling terminal is the pty, so Ctrl-C sends SIGINT,
+    # with the default handling a terminal session starts with (a test run launched in the
+    # background, e.g. `nohup make test &`, inherits SIGINT ignored, and Ctrl-C would do nothing).
+    for sig in (signal.SIGINT, signal.SIGQUIT, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
     os.setsid()
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
