@@ -44,10 +44,9 @@ from index.documents import Passage, passage_sentences  # noqa: E402
 from index.embed_cache import CachedEmbedder  # noqa: E402
 from index.fusion import fuse  # noqa: E402
 from index.lexical import SCRIPT_FULL_SHARE  # noqa: E402
-from index.readers import read_paths  # noqa: E402
 from index.stemming import words  # noqa: E402
 from qa.assistant import Assistant, build_embedder  # noqa: E402
-from qa.evaluate import first_articles, load_squad  # noqa: E402
+from qa.evaluate import load_squad  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 
 
@@ -73,9 +72,7 @@ def build_index(args: argparse.Namespace, dataset: Path, settings: Settings) -> 
     started = time.perf_counter()
     assistant.ingest_records(data.contexts, origin=str(dataset))
     if args.distractors:
-        ing = lab.ingest
-        items = read_paths(args.distractors, max_bytes=ing.max_bytes, max_article_chars=ing.max_article_chars)
-        assistant.indexer.ingest(first_articles(items, args.distractor_limit))
+        assistant.ingest(args.distractors, limit=args.distractor_limit)
     print(f"{tag}: {assistant.store.count()} chunks ready in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     return assistant, len(data.contexts)
 

@@ -120,11 +120,16 @@ class Indexer:
         max_bytes: int = 20_000_000,
         max_article_chars: int = 500_000,
         progress: Progress | None = None,
+        limit: int | None = None,
     ) -> IngestReport:
         items = read_paths(paths, max_bytes=max_bytes, max_article_chars=max_article_chars)
-        return self.ingest(items, progress=progress)
+        return self.ingest(items, progress=progress, limit=limit)
 
-    def ingest(self, items: Iterable[Article | InputError], *, progress: Progress | None = None) -> IngestReport:
+    def ingest(
+        self, items: Iterable[Article | InputError], *, progress: Progress | None = None, limit: int | None = None
+    ) -> IngestReport:
+        """Index ``items``; with ``limit``, stop reading after that many distinct articles (bad
+        input and repeats read before then are reported as usual)."""
         started = time.perf_counter()
         report = IngestReport()
         known = self.store.article_hashes()
@@ -151,8 +156,10 @@ class Indexer:
             old = known.get(item.id)
             if old == item.content_hash:
                 report.unchanged.append(item.id)
-                continue
-            todo.append((item, "added" if old is None else "updated"))
+            else:
+                todo.append((item, "added" if old is None else "updated"))
+            if limit is not None and len(seen_text) >= limit:
+                break
         self._index(todo, report, progress)
         report.seconds = time.perf_counter() - started
         return report

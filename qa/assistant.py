@@ -131,11 +131,18 @@ class Assistant:
 
     # --- the job ------------------------------------------------------------------------
 
-    def ingest(self, paths: Sequence[str | Path], *, progress: Progress | None = None) -> IngestReport:
+    def ingest(
+        self, paths: Sequence[str | Path], *, progress: Progress | None = None, limit: int | None = None
+    ) -> IngestReport:
+        """Ingest files and folders; ``limit`` stops after that many distinct articles."""
         ing = self.settings.ingest
         with self._write_lock:
             return self.indexer.ingest_paths(
-                paths, max_bytes=ing.max_bytes, max_article_chars=ing.max_article_chars, progress=progress
+                paths,
+                max_bytes=ing.max_bytes,
+                max_article_chars=ing.max_article_chars,
+                progress=progress,
+                limit=limit,
             )
 
     def ingest_records(self, records: Iterable[Mapping[str, Any]], *, origin: str = "api") -> IngestReport:

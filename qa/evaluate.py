@@ -16,16 +16,15 @@ import statistics
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from index.documents import Article, Passage, content_hash
+from index.documents import Passage, content_hash
 from index.embed_cache import CachedEmbedder
 from index.errors import InputError
 from index.normalize import tokens
-from index.readers import read_paths
 
 from .assistant import Assistant, build_embedder
 from .settings import Settings
@@ -216,10 +215,8 @@ def evaluate(
         report = assistant.ingest_records(data.contexts, origin=str(dataset_path))
         distractor_count = distractor_chunks = 0
         if distractors:
-            ing = eval_settings.ingest
-            items = read_paths(list(distractors), max_bytes=ing.max_bytes, max_article_chars=ing.max_article_chars)
             before = assistant.store.count()
-            extra = assistant.indexer.ingest(first_articles(items, distractor_limit), progress=progress)
+            extra = assistant.ingest(list(distractors), progress=progress, limit=distractor_limit)
             distractor_count = len(extra.added)
             distractor_chunks = assistant.store.count() - before
         build_s = time.perf_counter() - started
@@ -255,17 +252,6 @@ def evaluate(
         cache={"hits": cache.hits, "misses": cache.misses},
         retrieval=settings.retrieval.model_dump(),
     )
-
-
-def first_articles(items: Iterable[Article | InputError], limit: int | None) -> Iterator[Article | InputError]:
-    """The readers' output up to ``limit`` articles of distinct text (errors pass through, unbounded)."""
-    seen: set[str] = set()
-    for item in items:
-        if limit is not None and len(seen) >= limit:
-            return
-        if isinstance(item, Article):
-            seen.add(" ".join(item.text.split()))
-        yield item
 
 
 def _answer_metrics(assistant: Assistant, questions: Sequence[Question], progress: Progress | None) -> dict[str, Any]:

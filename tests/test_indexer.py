@@ -94,6 +94,19 @@ def test_duplicate_text_in_one_run_is_skipped(tmp_path: Path) -> None:
     assert len(report.skipped) == 1 and "x1" in report.skipped[0].reason
 
 
+def test_limit_stops_after_n_distinct_articles_counting_unchanged_ones(tmp_path: Path) -> None:
+    records = [{"id": f"n{i}", "title": "خبر", "text": f"خبر رقم {i} عن الطقس في الرياض."} for i in range(5)]
+    records.insert(1, {"id": "again", "title": "مكرر", "text": records[0]["text"]})  # a repeat does not count
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    indexer, store = _indexer(tmp_path)
+    first = indexer.ingest_paths([feed], limit=2)
+    assert first.added == ["n0", "n1"] and len(first.skipped) == 1
+    second = indexer.ingest_paths([feed], limit=3)
+    assert second.unchanged == ["n0", "n1"] and second.added == ["n2"]
+    assert {a.id for a in store.list_articles()} == {"n0", "n1", "n2"}
+
+
 def test_forget_removes_article_and_chunks(tmp_path: Path) -> None:
     corpus = tmp_path / "a.txt"
     corpus.write_text(ARTICLE_A, encoding="utf-8")
