@@ -14,7 +14,8 @@ Variants: the product's fusion (``index.fusion.fuse`` with its defaults, dense/l
 cosine of lexical-only candidates, with a third candidate leg from sentence-level nearest
 neighbours, dense pseudo-relevance feedback (the query moved towards its top chunks), the
 runner-up sentence averaged in, a numbers-only BM25 leg for cross-script questions
-("anchors"), and (``--grid``) a grid of the lexical and sentence weights. Scores are per question: rank of
+("anchors"), the late-interaction rerank of :mod:`index.rerank` on the product's top 20/30
+("maxsim TOP xWEIGHT"), and (``--grid``) a grid of the lexical and sentence weights. Scores are per question: rank of
 the first chunk of the gold context after at most ``--max-per-article`` chunks per article.
 Prints a table and writes JSON to benchmarks/results/hybrid_lab.json.
 """
@@ -42,8 +43,9 @@ from retrieval_lab import SETS, SHARED  # noqa: E402  (the same QA sets, same na
 
 from index.documents import Passage, passage_sentences  # noqa: E402
 from index.embed_cache import CachedEmbedder  # noqa: E402
-from index.fusion import fuse  # noqa: E402
+from index.fusion import fuse, to_passages  # noqa: E402
 from index.lexical import SCRIPT_FULL_SHARE  # noqa: E402
+from index.rerank import MaxSimReranker, TokenCache, token_embedder  # noqa: E402
 from index.stemming import words  # noqa: E402
 from qa.assistant import Assistant, build_embedder  # noqa: E402
 from qa.evaluate import load_squad  # noqa: E402
@@ -118,6 +120,7 @@ class Evidence:
     anchors: list[tuple[str, float]]  # cross-script questions: BM25 of their numbers alone
     anchor_bound: float
     anchor_share: float  # numbers / words of the question
+    question: str = ""
 
 
 def gather(assistant: Assistant, corpus: Corpus, questions: Sequence[Any], fetch: int) -> list[Evidence]:
@@ -154,6 +157,7 @@ def gather(assistant: Assistant, corpus: Corpus, questions: Sequence[Any], fetch
                     anchors=anchors,
                     anchor_bound=abound,
                     anchor_share=len(digits) / max(1, len(ws)),
+                    question=q.question,
                 )
             )
     return out
@@ -190,6 +194,7 @@ def run_variant(
     prf: tuple[int, float] = (0, 0.0),
     second_sentence: float = 0.0,
     anchor_weight: float = 0.0,
+    reranker: MaxSimReranker | None = None,
 ) -> dict[str, float]:
     row = {cid: i for i, cid in enumerate(corpus.chunk_ids)}
     ranks: list[int | None] = []
@@ -210,7 +215,10 @@ def run_variant(
             q2 = ev.qv + prf[1] * corpus.chunk_vectors[top].mean(axis=0)
             q2 = q2 / np.linalg.norm(q2)
             fused = fuse_one(corpus, with_query(corpus, ev, q2, second_sentence), row, **opts)
-        ranks.append(gold_rank(corpus, [f.chunk_id for f in fused], ev.gold, max_per_article, row))
+        ranked = [f.chunk_id for f in fused]
+        if reranker is not None:
+            ranked = [p.chunk_id for p in reranker.rerank(ev.question, to_passages(fused, corpus.passages))]
+        ranks.append(gold_rank(corpus, ranked, ev.gold, max_per_article, row))
     n = max(1, len(ranks))
     return {
         "MRR@10": sum(1 / r for r in ranks if r is not None and r <= 10) / n,
@@ -244,6 +252,7 @@ def with_query(corpus: Corpus, ev: Evidence, qv: NDArray[np.float32], second: fl
         ev.anchors,
         ev.anchor_bound,
         ev.anchor_share,
+        ev.question,
     )
 
 
@@ -320,6 +329,14 @@ def main() -> None:
         "anchors 1": {"true_cosine": True, "sentence_leg": 0, "anchor_weight": 1.0},
         "anchors 2": {"true_cosine": True, "sentence_leg": 0, "anchor_weight": 2.0},
     }
+    # late-interaction rerank of the product's fused top-N (index.rerank), one token cache for all
+    token_cache = TokenCache(max_bytes=8_000_000_000)
+    for top, weight in ((20, 0.5), (20, 1.0), (20, 2.0), (30, 1.0)):
+        variants[f"maxsim {top} x{weight}"] = {
+            "true_cosine": False,
+            "sentence_leg": 0,
+            "rerank": (top, weight),
+        }
     if args.variants:
         wanted = [v.strip() for v in args.variants.split(",")]
         variants = {v: variants[v] for v in wanted}
@@ -339,8 +356,16 @@ def main() -> None:
         t = time.perf_counter()
         evidence = gather(assistant, corpus, questions, args.fetch)
         print(f"{name}: evidence for {len(questions)} questions in {time.perf_counter() - t:.0f} s", file=sys.stderr)
-        for label, opts in variants.items():
+        encoder = token_embedder(assistant.embedder)
+        for label, spec in variants.items():
+            opts = dict(spec)
+            if "rerank" in opts:
+                top, weight = opts.pop("rerank")
+                if encoder is None:
+                    continue
+                opts["reranker"] = MaxSimReranker(encoder, top=top, weight=weight, cache=token_cache)
             for lw, sw in weights:
+                t = time.perf_counter()
                 m = run_variant(
                     corpus,
                     evidence,
@@ -350,8 +375,13 @@ def main() -> None:
                     max_per_article=args.max_per_article,
                     **opts,
                 )
+                m["seconds"] = time.perf_counter() - t
                 results.append({"set": name, "variant": label, "lexical_weight": lw, "sentence_weight": sw, **m})
-                print(f"{name:9} {label:16} lw={lw:<4} sw={sw:<4} MRR@10 {m['MRR@10']:.4f}  R@1 {m['R@1']:.4f}")
+                print(
+                    f"{name:9} {label:16} lw={lw:<4} sw={sw:<4} MRR@10 {m['MRR@10']:.4f}  R@1 {m['R@1']:.4f}"
+                    f"  ({m['seconds']:.0f} s)",
+                    flush=True,
+                )
     args.json.parent.mkdir(parents=True, exist_ok=True)
     meta = {
         "machine": platform.machine(),

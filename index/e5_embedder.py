@@ -28,9 +28,10 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .e5_model import PASSAGE_PROMPT, QUERY_PROMPT, ensure_e5_model
-from .embeddings import Kind, Vectors, l2_normalise, quiet_loading
+from .embeddings import Kind, Vectors, l2_normalise, quiet_loading, token_states
 from .errors import ConfigError, ModelError
 
 Precision = Literal["fp32", "bf16"]
@@ -300,6 +301,25 @@ class E5Embedder:
             out[batch] = vecs.float().numpy()
         # normalised in float32 (a bf16 model's own unit vectors are only ~1e-3 close to 1)
         return l2_normalise(out)
+
+    def token_vectors(self, texts: Sequence[str], kind: Kind) -> list[NDArray[np.float32]]:
+        """Per-token states of each text, prompt included, ``<s>``/``</s>`` dropped, rows L2-normalised
+        (the late-interaction reranker's input, :mod:`index.rerank`); same batching as :meth:`embed`."""
+        texts = list(texts)
+        out: list[NDArray[np.float32] | None] = [None] * len(texts)
+        lengths = self.token_lengths(texts, kind) if texts else []
+        for batch in length_batches(lengths, self.max_batch_tokens, self.max_batch_size, self.pad_to_multiple_of):
+            encoded = self._model.encode(
+                [texts[i] for i in batch],
+                prompt_name=kind,
+                batch_size=len(batch),
+                show_progress_bar=False,
+                output_value="token_embeddings",
+                convert_to_numpy=False,
+            )
+            for i, states in zip(batch, token_states(encoded), strict=True):
+                out[i] = states
+        return [o for o in out if o is not None]
 
 
 def make_e5_embedder(arg: str = "", home: Path | None = None) -> E5Embedder:

@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -55,6 +55,17 @@ def embed_in_batches(
     if not parts:
         return np.zeros((0, 0), dtype=np.float32)
     return np.vstack(parts)
+
+
+def token_states(encoded: Iterable[Any]) -> list[NDArray[np.float32]]:
+    """sentence-transformers ``output_value="token_embeddings"`` tensors (one per text, already
+    trimmed to its length) as float32 arrays without ``<s>``/``</s>``, each row L2-normalised."""
+    out: list[NDArray[np.float32]] = []
+    for tensor in encoded:
+        states = np.asarray(tensor.float().numpy(), dtype=np.float32)
+        states = states[1:-1] if len(states) > 2 else states
+        out.append(l2_normalise(states) if len(states) else states.reshape(0, states.shape[-1]))
+    return out
 
 
 def l2_normalise(vectors: Iterable[Iterable[float]] | Vectors) -> Vectors:
@@ -263,6 +274,22 @@ class SentenceTransformerEmbedder:
         )
         # normalised again in float32: a half-precision model's unit vectors are only ~1e-3 close to 1
         return l2_normalise(np.asarray(out, dtype=np.float32).reshape(len(texts), -1))
+
+    def token_vectors(self, texts: Sequence[str], kind: Kind) -> list[NDArray[np.float32]]:
+        """Per-token states of each text (prompt included; see :mod:`index.rerank`)."""
+        if not texts:
+            return []
+        prompt_name, prompt = self._query if kind == "query" else self._passage
+        encoded = self._model.encode(
+            list(texts),
+            prompt_name=prompt_name,
+            prompt=None if prompt_name or not prompt else prompt,
+            batch_size=self.batch_size,
+            show_progress_bar=False,
+            output_value="token_embeddings",
+            convert_to_numpy=False,
+        )
+        return token_states(encoded)
 
     def count_tokens(self, text: str) -> int:
         tokenizer = self._model.tokenizer

@@ -13,6 +13,7 @@ from .embeddings import Embedder
 from .errors import RequestError
 from .fusion import diversify, fuse, sentence_scores, to_passages
 from .lexical import Diff, LexicalIndex
+from .rerank import Reranker
 from .store import ChunkStore
 
 
@@ -75,7 +76,8 @@ class HybridRetriever:
     so an English question over Arabic articles ranks as the dense leg alone would. With
     ``sentences``, each candidate chunk's best single-sentence cosine (vectors stored at ingest)
     is averaged into its dense score: a short fact in a long chunk, or a question in another
-    language, is found far more often (see ``benchmarks/retrieval_lab.py``).
+    language, is found far more often (see ``benchmarks/retrieval_lab.py``). A ``reranker``
+    (:mod:`index.rerank`) reorders the head of the fused ranking before the per-article cap.
     """
 
     def __init__(
@@ -87,6 +89,7 @@ class HybridRetriever:
         fetch_k: int = 50,
         max_per_article: int = 3,
         sentences: bool = True,
+        reranker: Reranker | None = None,
     ) -> None:
         self.embedder = embedder
         self.store = store
@@ -94,6 +97,7 @@ class HybridRetriever:
         self.fetch_k = fetch_k
         self.max_per_article = max_per_article
         self.sentences = sentences
+        self.reranker = reranker
 
     def retrieve(self, query: str, k: int, filters: Filters | None = None) -> list[Passage]:
         query = check_query(query, k)
@@ -107,7 +111,10 @@ class HybridRetriever:
         by_id.update({p.chunk_id: p for p in self.store.get_passages(missing)})
         sentence = self._sentence_scores(vector, by_id.values()) if self.sentences else None
         fused = fuse(dense, lexical, coverage=stats.coverage, lexical_bound=stats.bound or None, sentence=sentence)
-        return diversify(to_passages(fused, by_id), self.max_per_article, k)
+        ranked = to_passages(fused, by_id)
+        if self.reranker is not None:
+            ranked = self.reranker.rerank(query, ranked)
+        return diversify(ranked, self.max_per_article, k)
 
     def _sentence_scores(self, vector: NDArray[np.float32], passages: Iterable[Passage]) -> dict[str, float] | None:
         """Best cosine of the question with one sentence of each candidate chunk (stored at ingest)."""

@@ -20,10 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 from index.documents import Article, ArticleInfo, Filters, Passage
 from index.embeddings import Embedder, make_embedder
-from index.errors import NotFoundError, RequestError
+from index.errors import ConfigError, NotFoundError, RequestError
 from index.indexer import Indexer, IngestReport, Progress
 from index.lexical import LexicalIndex
 from index.readers import articles_from_records
+from index.rerank import MaxSimReranker, Reranker, token_embedder
 from index.retrieval import DenseRetriever, HybridRetriever, LexicalRetriever, Retriever, reconcile
 from index.store import ChunkStore
 
@@ -110,8 +111,29 @@ class Assistant:
                 fetch_k=r.fetch_k,
                 max_per_article=r.max_per_article,
                 sentences=r.sentences,
+                reranker=self.reranker,
             )
         raise RequestError(f"unknown retrieval method {method!r}: use dense, lexical or hybrid")
+
+    @cached_property
+    def reranker(self) -> Reranker | None:
+        """The late-interaction reranker the settings ask for (``auto``: when the embedder can)."""
+        r = self.settings.retrieval
+        mode = r.rerank.strip().lower()
+        if mode in ("none", "off", ""):
+            return None
+        if mode not in ("auto", "maxsim"):
+            raise ConfigError(f"unknown rerank mode {r.rerank!r}: use auto, maxsim or none", rerank=r.rerank)
+        encoder = token_embedder(self.embedder)
+        if encoder is None:
+            if mode == "maxsim":
+                raise ConfigError(
+                    f"rerank=maxsim needs an embedder with token states (e5 or sentence-transformers), "
+                    f"not {self.embedder.identity}",
+                    embedder=self.embedder.identity,
+                )
+            return None
+        return MaxSimReranker(encoder, top=r.rerank_top, weight=r.rerank_weight)
 
     @cached_property
     def indexer(self) -> Indexer:

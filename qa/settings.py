@@ -51,6 +51,12 @@ class RetrievalSettings(BaseModel):
     max_per_article: int = 3
     sentences: bool = Field(default=True, description="embed sentences at ingest and use them in ranking")
     min_score: float = 0.0
+    rerank: str = Field(
+        default="auto",
+        description="auto (maxsim when the embedder gives token states) | maxsim | none: late-interaction rerank",
+    )
+    rerank_top: int = Field(default=20, ge=1, description="fused candidates the reranker rescores")
+    rerank_weight: float = Field(default=1.0, ge=0.0, description="weight of the MaxSim score beside the fused one")
 
 
 class ServerSettings(BaseModel):

@@ -52,3 +52,16 @@ class HashEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.stack([self._vector(t) for t in texts]).astype(np.float32)
+
+
+class HashTokenEmbedder(HashEmbedder):
+    """A :class:`HashEmbedder` that also gives token states (``index.rerank.TokenEmbedder``):
+    each whitespace token's own hashed n-gram vector, so MaxSim counts shared words."""
+
+    def __init__(self, dim: int = 256, n: int = 3, name: str = "hash-tokens") -> None:
+        super().__init__(dim, n, name)
+        self.token_calls: list[tuple[Kind, int]] = []
+
+    def token_vectors(self, texts: Sequence[str], kind: Kind) -> list[Vectors]:
+        self.token_calls.append((kind, len(texts)))
+        return [np.stack([self._vector(w) for w in t.split()] or [self._vector("")]) for t in texts]

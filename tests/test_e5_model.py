@@ -452,3 +452,31 @@ def test_bad_source_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match=r"truncated\.bin"):
         prepare_e5_model(tmp_path / "out", source=truncated)
     assert not (tmp_path / "out").exists()
+
+
+# ------------------------------------------------------------------------------ token states
+
+
+def test_token_states_for_the_reranker(e5_dir: Path, e5_fp32: E5Embedder) -> None:
+    from index.rerank import TokenEmbedder, maxsim
+
+    texts = [
+        "ما الطاقة الإنتاجية لمحطة تحلية المياه الجديدة؟",
+        "افتتحت البلدية محطة لتحلية مياه البحر تنتج مئة ألف متر مكعب يوميا.",
+        "فاز الفريق بالمباراة النهائية بهدفين دون رد.",
+    ]
+    assert isinstance(e5_fp32, TokenEmbedder)
+    states = e5_fp32.token_vectors(texts, "passage")
+    lengths = e5_fp32.token_lengths(texts, "passage")
+    assert [s.shape for s in states] == [(n - 2, 384) for n in lengths]  # <s> and </s> dropped, prompt kept
+    for s in states:
+        assert s.dtype == np.float32
+        assert np.allclose(np.linalg.norm(s, axis=1), 1.0, atol=1e-5)
+    # batching by length does not change a text's states
+    alone = e5_fp32.token_vectors([texts[2]], "passage")[0]
+    assert np.allclose(alone, states[2], atol=1e-4)
+    q = e5_fp32.token_vectors([texts[0]], "query")[0]
+    assert maxsim(q, states[1]) > maxsim(q, states[2]) + 0.02  # the answer sentence matches the question better
+    bf16 = E5Embedder(model_dir=e5_dir, precision="bf16").token_vectors(texts, "passage")
+    assert all(float(np.mean(np.sum(a * b, axis=1))) > 0.98 for a, b in zip(bf16, states, strict=True))
+    assert e5_fp32.token_vectors([], "query") == []

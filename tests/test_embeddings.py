@@ -226,3 +226,17 @@ def test_register_embedder(monkeypatch: pytest.MonkeyPatch) -> None:
     make_embedder("e5")
     assert made[-1] == ""
     assert "e5[:<folder>] (converted model)" in accepted_specs()
+
+
+def test_token_states_of_a_sentence_transformers_model(minilm: SentenceTransformerEmbedder) -> None:
+    from index.rerank import TokenEmbedder, maxsim
+
+    assert isinstance(minilm, TokenEmbedder)
+    states = minilm.token_vectors(TEXTS, "passage")
+    assert [s.shape for s in states] == [(minilm.count_tokens(t), 384) for t in TEXTS]
+    assert all(np.allclose(np.linalg.norm(s, axis=1), 1.0, atol=1e-5) for s in states)
+    cat, kitten, stocks = minilm.token_vectors(
+        ["A cat is sleeping.", "A kitten is napping.", "Stock prices fell."], "query"
+    )
+    assert maxsim(cat, kitten) > maxsim(cat, stocks)
+    assert minilm.token_vectors([], "query") == []
