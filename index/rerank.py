@@ -10,9 +10,9 @@ trained with mean pooling so its token states stay comparable across languages).
 ``fused + weight × maxsim`` and leaves the rest below them. Passage token states depend only
 on the chunk text, so they are kept in a bounded LRU cache keyed by chunk id (a content hash).
 
-Measured with ``benchmarks/hybrid_lab.py`` (see the variants ``maxsim …``): on the QA sets, with
-and without 5,000 news distractors, the rerank lifts every row; the English-question row
-(cross-lingual) the most.
+Measured with ``benchmarks/hybrid_lab.py`` (variants ``maxsim …``, e5 fp32, gold-context MRR@10):
+XQuAD English questions over the Arabic contexts plus 5,000 news distractors .655 → .735
+(weight 0.5: .728, 2: .736); without distractors ``sanad eval`` gives XQuAD-ar hybrid .965 → .969.
 """
 
 from __future__ import annotations
