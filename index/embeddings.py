@@ -262,16 +262,7 @@ class SentenceTransformerEmbedder:
     def embed(self, texts: Sequence[str], kind: Kind) -> Vectors:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        prompt_name, prompt = self._query if kind == "query" else self._passage
-        out = self._model.encode(
-            list(texts),
-            prompt_name=prompt_name,
-            prompt=None if prompt_name or not prompt else prompt,
-            batch_size=self.batch_size,
-            show_progress_bar=False,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-        )
+        out = self._encode(texts, kind, normalize_embeddings=True, convert_to_numpy=True)
         # normalised again in float32: a half-precision model's unit vectors are only ~1e-3 close to 1
         return l2_normalise(np.asarray(out, dtype=np.float32).reshape(len(texts), -1))
 
@@ -279,17 +270,19 @@ class SentenceTransformerEmbedder:
         """Per-token states of each text (prompt included; see :mod:`index.rerank`)."""
         if not texts:
             return []
+        return token_states(self._encode(texts, kind, output_value="token_embeddings", convert_to_numpy=False))
+
+    def _encode(self, texts: Sequence[str], kind: Kind, **options: Any) -> Any:
+        """``model.encode`` with this kind's prompt (by name or as text) and the batch size."""
         prompt_name, prompt = self._query if kind == "query" else self._passage
-        encoded = self._model.encode(
+        return self._model.encode(
             list(texts),
             prompt_name=prompt_name,
             prompt=None if prompt_name or not prompt else prompt,
             batch_size=self.batch_size,
             show_progress_bar=False,
-            output_value="token_embeddings",
-            convert_to_numpy=False,
+            **options,
         )
-        return token_states(encoded)
 
     def count_tokens(self, text: str) -> int:
         tokenizer = self._model.tokenizer
