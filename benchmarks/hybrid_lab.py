@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import sqlite3
 import sys
 import time
 from collections import defaultdict
@@ -163,6 +164,40 @@ def gather(assistant: Assistant, corpus: Corpus, questions: Sequence[Any], fetch
     return out
 
 
+class StoredTokenCache(TokenCache):
+    """The reranker's token cache backed by a SQLite file, so reruns skip the passage passes."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(max_bytes=8_000_000_000)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path)
+        self.db.execute("CREATE TABLE IF NOT EXISTS tokens (id TEXT PRIMARY KEY, rows INTEGER, data BLOB)")
+        self.pending = 0
+
+    def get(self, key: str) -> NDArray[np.float16] | None:
+        found = super().get(key)
+        if found is not None:
+            return found
+        row = self.db.execute("SELECT rows, data FROM tokens WHERE id = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        value = np.frombuffer(row[1], dtype=np.float16).reshape(row[0], -1)
+        super().put(key, value.astype(np.float32))
+        return value
+
+    def put(self, key: str, value: NDArray[np.float32]) -> None:
+        super().put(key, value)
+        data = value.astype(np.float16)
+        self.db.execute("INSERT OR REPLACE INTO tokens VALUES (?, ?, ?)", (key, data.shape[0], data.tobytes()))
+        self.pending += 1
+        if self.pending >= 200:
+            self.db.commit()
+            self.pending = 0
+
+    def flush(self) -> None:
+        self.db.commit()
+
+
 def gold_rank(
     corpus: Corpus, ranked: Sequence[str], gold: int, max_per_article: int, row: dict[str, int]
 ) -> int | None:
@@ -176,7 +211,7 @@ def gold_rank(
         rank += 1
         if a == gold:
             return rank
-        if rank >= 20:
+        if rank >= 50:
             return None
     return None
 
@@ -224,7 +259,8 @@ def run_variant(
         "MRR@10": sum(1 / r for r in ranks if r is not None and r <= 10) / n,
         "R@1": sum(1 for r in ranks if r == 1) / n,
         "R@5": sum(1 for r in ranks if r is not None and r <= 5) / n,
-        "R@20": sum(1 for r in ranks if r is not None) / n,
+        "R@20": sum(1 for r in ranks if r is not None and r <= 20) / n,
+        "R@50": sum(1 for r in ranks if r is not None) / n,
     }
 
 
@@ -315,6 +351,7 @@ def main() -> None:
     ap.add_argument("--grid", action="store_true", help="also a grid of lexical and sentence weights")
     ap.add_argument("--variants", help="comma-separated variant names (default: all)")
     ap.add_argument("--json", type=Path, default=ROOT / "benchmarks/results/hybrid_lab.json")
+    ap.add_argument("--token-store", type=Path, help="SQLite file keeping passage token states between runs")
     args = ap.parse_args()
     settings = Settings(**({"home": args.home} if args.home else {}))
     variants: dict[str, dict[str, Any]] = {
@@ -330,15 +367,15 @@ def main() -> None:
         "anchors 2": {"true_cosine": True, "sentence_leg": 0, "anchor_weight": 2.0},
     }
     # late-interaction rerank of the product's fused top-N (index.rerank), one token cache for all
-    token_cache = TokenCache(max_bytes=8_000_000_000)
+    token_cache = StoredTokenCache(args.token_store) if args.token_store else TokenCache(max_bytes=8_000_000_000)
     for top, weight in ((20, 0.5), (20, 1.0), (20, 2.0), (30, 1.0)):
-        variants[f"maxsim {top} x{weight}"] = {
-            "true_cosine": False,
-            "sentence_leg": 0,
-            "rerank": (top, weight),
-        }
+        variants[f"maxsim {top} x{weight}"] = {"true_cosine": False, "sentence_leg": 0, "rerank": (top, weight)}
     if args.variants:
         wanted = [v.strip() for v in args.variants.split(",")]
+        for v in wanted:  # any "maxsim TOP xWEIGHT"
+            parts = v.split()
+            if v not in variants and len(parts) == 3 and parts[0] == "maxsim" and parts[2].startswith("x"):
+                variants[v] = {"true_cosine": False, "sentence_leg": 0, "rerank": (int(parts[1]), float(parts[2][1:]))}
         variants = {v: variants[v] for v in wanted}
     weights = [(0.2, 1.0)]
     if args.grid:
@@ -376,6 +413,8 @@ def main() -> None:
                     **opts,
                 )
                 m["seconds"] = time.perf_counter() - t
+                if isinstance(token_cache, StoredTokenCache):
+                    token_cache.flush()
                 results.append({"set": name, "variant": label, "lexical_weight": lw, "sentence_weight": sw, **m})
                 print(
                     f"{name:9} {label:16} lw={lw:<4} sw={sw:<4} MRR@10 {m['MRR@10']:.4f}  R@1 {m['R@1']:.4f}"
