@@ -23,7 +23,7 @@ new index; to query an existing index pass the precision it recorded (any CPU ru
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -31,7 +31,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .e5_model import PASSAGE_PROMPT, QUERY_PROMPT, ensure_e5_model
-from .embeddings import Kind, Vectors, l2_normalise, quiet_loading, token_states
+from .embeddings import Kind, Vectors, content_masks, l2_normalise, quiet_loading, token_states
 from .errors import ConfigError, ModelError
 
 Precision = Literal["fp32", "bf16"]
@@ -284,29 +284,31 @@ class E5Embedder:
     def embed(self, texts: Sequence[str], kind: Kind) -> Vectors:
         if not texts:
             return np.zeros((0, DIM), dtype=np.float32)
-        texts = list(texts)
-        lengths = self.token_lengths(texts, kind)
         out = np.empty((len(texts), DIM), dtype=np.float32)
-        batches = length_batches(lengths, self.max_batch_tokens, self.max_batch_size, self.pad_to_multiple_of)
-        for batch in batches:
-            vecs = self._model.encode(
-                [texts[i] for i in batch],
-                prompt_name=kind,
-                batch_size=len(batch),
-                show_progress_bar=False,
-                convert_to_numpy=False,
-                convert_to_tensor=True,
-                normalize_embeddings=False,
-            )
+        for batch, vecs in self._encode_by_length(texts, kind, convert_to_tensor=True, normalize_embeddings=False):
             out[batch] = vecs.float().numpy()
         # normalised in float32 (a bf16 model's own unit vectors are only ~1e-3 close to 1)
         return l2_normalise(out)
 
-    def token_vectors(self, texts: Sequence[str], kind: Kind) -> list[NDArray[np.float32]]:
-        """Per-token states of each text, prompt included, ``<s>``/``</s>`` dropped, rows L2-normalised
-        (the late-interaction reranker's input, :mod:`index.rerank`); same batching as :meth:`embed`."""
-        texts = list(texts)
+    def token_vectors(
+        self, texts: Sequence[str], kind: Kind, *, content_only: bool = False
+    ) -> list[NDArray[np.float32]]:
+        """Per-token states of each text, ``<s>``/``</s>`` dropped, rows L2-normalised (the
+        late-interaction reranker's input, :mod:`index.rerank`); the prompt's tokens and those of
+        punctuation alone are kept unless ``content_only``. Same batching as :meth:`embed`."""
         out: list[NDArray[np.float32] | None] = [None] * len(texts)
+        for batch, encoded in self._encode_by_length(texts, kind, output_value="token_embeddings"):
+            masks = None
+            if content_only:
+                part = [texts[i] for i in batch]
+                masks = content_masks(self._tokenizer, self.prompt(kind), part, self.max_seq_length)
+            for i, states in zip(batch, token_states(encoded, masks), strict=True):
+                out[i] = states
+        return [o for o in out if o is not None]
+
+    def _encode_by_length(self, texts: Sequence[str], kind: Kind, **options: Any) -> Iterator[tuple[list[int], Any]]:
+        """``model.encode`` over :func:`length_batches` of ``texts``: (indices, that batch's output)."""
+        texts = list(texts)
         lengths = self.token_lengths(texts, kind) if texts else []
         for batch in length_batches(lengths, self.max_batch_tokens, self.max_batch_size, self.pad_to_multiple_of):
             encoded = self._model.encode(
@@ -314,12 +316,10 @@ class E5Embedder:
                 prompt_name=kind,
                 batch_size=len(batch),
                 show_progress_bar=False,
-                output_value="token_embeddings",
                 convert_to_numpy=False,
+                **options,
             )
-            for i, states in zip(batch, token_states(encoded), strict=True):
-                out[i] = states
-        return [o for o in out if o is not None]
+            yield batch, encoded
 
 
 def make_e5_embedder(arg: str = "", home: Path | None = None) -> E5Embedder:

@@ -57,15 +57,42 @@ def embed_in_batches(
     return np.vstack(parts)
 
 
-def token_states(encoded: Iterable[Any]) -> list[NDArray[np.float32]]:
+def token_states(
+    encoded: Iterable[Any], masks: Sequence[NDArray[np.bool_] | None] | None = None
+) -> list[NDArray[np.float32]]:
     """sentence-transformers ``output_value="token_embeddings"`` tensors (one per text, already
-    trimmed to its length) as float32 arrays without ``<s>``/``</s>``, each row L2-normalised."""
+    trimmed to its length) as float32 arrays without ``<s>``/``</s>``, each row L2-normalised.
+
+    ``masks`` (from :func:`content_masks`) keep only the rows they mark; a mask that does not fit
+    its text's states, or marks nothing, keeps them all."""
     out: list[NDArray[np.float32]] = []
-    for tensor in encoded:
+    for i, tensor in enumerate(encoded):
         states = np.asarray(tensor.float().numpy(), dtype=np.float32)
         states = states[1:-1] if len(states) > 2 else states
+        mask = masks[i] if masks is not None and i < len(masks) else None
+        if mask is not None and len(mask) == len(states) and mask.any():
+            states = states[mask]
         out.append(l2_normalise(states) if len(states) else states.reshape(0, states.shape[-1]))
     return out
+
+
+def content_masks(tokenizer: Any, prompt: str, texts: Sequence[str], max_length: int) -> list[NDArray[np.bool_] | None]:
+    """For each ``prompt + text``, which tokens (``<s>``/``</s>`` excluded, as :func:`token_states`
+    drops them) carry the text's words: not the prompt's, not punctuation or spaces alone.
+
+    Used for queries by the late-interaction reranker: MaxSim averages over a question's tokens,
+    and ``query:`` or ``?`` match every passage alike. Needs a fast tokenizer (character offsets);
+    otherwise every mask is None (all tokens kept)."""
+    prompted = [prompt + t for t in texts]
+    try:
+        enc = tokenizer(prompted, truncation=True, max_length=max_length, return_offsets_mapping=True, verbose=False)
+    except (NotImplementedError, TypeError, ValueError):
+        return [None] * len(texts)
+    masks: list[NDArray[np.bool_] | None] = []
+    for text, offsets in zip(prompted, enc["offset_mapping"], strict=True):
+        inner = list(offsets)[1:-1]
+        masks.append(np.array([a >= len(prompt) and any(c.isalnum() for c in text[a:b]) for a, b in inner], dtype=bool))
+    return masks
 
 
 def l2_normalise(vectors: Iterable[Iterable[float]] | Vectors) -> Vectors:
@@ -266,11 +293,18 @@ class SentenceTransformerEmbedder:
         # normalised again in float32: a half-precision model's unit vectors are only ~1e-3 close to 1
         return l2_normalise(np.asarray(out, dtype=np.float32).reshape(len(texts), -1))
 
-    def token_vectors(self, texts: Sequence[str], kind: Kind) -> list[NDArray[np.float32]]:
-        """Per-token states of each text (prompt included; see :mod:`index.rerank`)."""
+    def token_vectors(
+        self, texts: Sequence[str], kind: Kind, *, content_only: bool = False
+    ) -> list[NDArray[np.float32]]:
+        """Per-token states of each text (prompt included unless ``content_only``; see :mod:`index.rerank`)."""
         if not texts:
             return []
-        return token_states(self._encode(texts, kind, output_value="token_embeddings", convert_to_numpy=False))
+        encoded = self._encode(texts, kind, output_value="token_embeddings", convert_to_numpy=False)
+        masks = None
+        if content_only:
+            limit = int(self._model.max_seq_length or 512)
+            masks = content_masks(self._model.tokenizer, self.prompt_text(kind), texts, limit)
+        return token_states(encoded, masks)
 
     def _encode(self, texts: Sequence[str], kind: Kind, **options: Any) -> Any:
         """``model.encode`` with this kind's prompt (by name or as text) and the batch size."""

@@ -42,8 +42,9 @@ class TokenEmbedder(Protocol):
     @property
     def identity(self) -> str: ...
 
-    def token_vectors(self, texts: Sequence[str], kind: Kind) -> list[TokenVectors]:
-        """For each text, its tokens' L2-normalised vectors, shape ``(tokens, dim)``."""
+    def token_vectors(self, texts: Sequence[str], kind: Kind, *, content_only: bool = False) -> list[TokenVectors]:
+        """For each text, its tokens' L2-normalised vectors, shape ``(tokens, dim)``; with
+        ``content_only`` only the tokens of the text's words (no prompt, no punctuation alone)."""
         ...
 
 
@@ -153,7 +154,8 @@ class MaxSimReranker:
         head, tail = list(passages[: self.top]), list(passages[self.top :])
         if not head:
             return list(passages)
-        q = self.encoder.token_vectors([query], "query")[0]
+        # the question's own words: "query:" and "?" would match every passage alike
+        q = self.encoder.token_vectors([query], "query", content_only=True)[0]
         scored: list[tuple[float, int, Passage]] = []
         for i, (p, toks) in enumerate(zip(head, self.passage_tokens(head), strict=True)):
             ms = maxsim(q, np.asarray(toks, dtype=np.float32))

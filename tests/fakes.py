@@ -62,6 +62,10 @@ class HashTokenEmbedder(HashEmbedder):
         super().__init__(dim, n, name)
         self.token_calls: list[tuple[Kind, int]] = []
 
-    def token_vectors(self, texts: Sequence[str], kind: Kind) -> list[Vectors]:
+    def token_vectors(self, texts: Sequence[str], kind: Kind, *, content_only: bool = False) -> list[Vectors]:
         self.token_calls.append((kind, len(texts)))
-        return [np.stack([self._vector(w) for w in t.split()] or [self._vector("")]) for t in texts]
+        out = []
+        for t in texts:
+            ws = [w for w in t.split() if not content_only or any(c.isalnum() for c in w)] or t.split()
+            out.append(np.stack([self._vector(w) for w in ws] or [self._vector("")]))
+        return out

@@ -30,6 +30,7 @@ from index.e5_embedder import (
 )
 from index.e5_model import (
     MANIFEST,
+    QUERY_PROMPT,
     build_charsmap,
     check_e5_model,
     e5_model_dir,
@@ -480,3 +481,10 @@ def test_token_states_for_the_reranker(e5_dir: Path, e5_fp32: E5Embedder) -> Non
     bf16 = E5Embedder(model_dir=e5_dir, precision="bf16").token_vectors(texts, "passage")
     assert all(float(np.mean(np.sum(a * b, axis=1))) > 0.98 for a, b in zip(bf16, states, strict=True))
     assert e5_fp32.token_vectors([], "query") == []
+    # content_only: the rows of the question's words ("query:" and "؟" dropped), else the same states
+    q_words = e5_fp32.token_vectors([texts[0]], "query", content_only=True)[0]
+    tokens = e5_fp32._tokenizer.tokenize(QUERY_PROMPT + texts[0])
+    prompt = len(e5_fp32._tokenizer.tokenize(QUERY_PROMPT))
+    keep = [i for i, t in enumerate(tokens) if i >= prompt and any(c.isalnum() for c in t.replace("▁", ""))]
+    assert 0 < len(keep) < len(q) and tokens[-1] == "؟"
+    assert np.allclose(q_words, q[keep], atol=1e-5)

@@ -240,3 +240,8 @@ def test_token_states_of_a_sentence_transformers_model(minilm: SentenceTransform
     )
     assert maxsim(cat, kitten) > maxsim(cat, stocks)
     assert minilm.token_vectors([], "query") == []
+    # content_only drops the tokens of punctuation alone ("." here), keeps the others as they were
+    words = minilm.token_vectors(["A cat is sleeping."], "query", content_only=True)[0]
+    tokens = minilm._model.tokenizer.tokenize(minilm.prompt_text("query") + "A cat is sleeping.")
+    keep = [i for i, t in enumerate(tokens) if any(c.isalnum() for c in t)]
+    assert len(keep) == len(tokens) - 1 and np.allclose(words, cat[keep], atol=1e-5)

@@ -57,6 +57,15 @@ def test_rerank_only_rescores_the_head_and_keeps_the_tail_below() -> None:
     assert enc.token_calls == [("query", 1), ("passage", 3)]
 
 
+def test_the_query_is_scored_by_its_words_not_its_punctuation() -> None:
+    enc = HashTokenEmbedder()
+    passages = [_passage("marks", "? ? ? ?", 0.55), _passage("words", "desalination plant", 0.50)]
+    out = MaxSimReranker(enc, top=2).rerank("? ? ? desalination", passages)
+    assert out[0].chunk_id == "words"  # with the three "?" counted, "marks" would score 0.55 + 0.75
+    assert out[0].scores["rerank"] == pytest.approx(1.0)
+    assert out[1].scores["rerank"] < 0.5
+
+
 def test_weight_zero_keeps_the_fused_order() -> None:
     passages = [_passage("a", "alpha beta", 0.9), _passage("b", "gamma delta", 0.8)]
     out = MaxSimReranker(HashTokenEmbedder(), weight=0.0).rerank("gamma delta", passages)
