@@ -153,3 +153,16 @@ def test_assistant_builds_the_reranker_the_settings_ask_for(tmp_path: Path) -> N
         _ = assistant(HashEmbedder(), "maxsim").reranker
     with pytest.raises(ConfigError, match="unknown rerank mode"):
         _ = assistant(HashTokenEmbedder(), "cross-encoder").reranker
+
+
+def test_only_the_first_ask_reports_loading(tmp_path: Path) -> None:
+    assistant = Assistant(Settings(home=tmp_path), embedder=HashTokenEmbedder())
+    src = tmp_path / "a.txt"
+    src.write_text("معرض الكتاب\n\nافتتح معرض الكتاب أبوابه اليوم في الرياض.", encoding="utf-8")
+    assistant.ingest([src])
+    fresh = Assistant(Settings(home=tmp_path), embedder=HashTokenEmbedder())
+    first, second = fresh.ask("متى افتتح معرض الكتاب؟"), fresh.ask("أين معرض الكتاب؟")
+    assert "load" in first.timings and "load" not in second.timings
+    assert first.timings["total"] >= first.timings["load"] + first.timings["retrieve"]
+    assistant.close()
+    fresh.close()
