@@ -33,21 +33,14 @@ sys.path.insert(0, str(ROOT))
 
 from retrieval_lab import SET_LABELS, SHARED, LabBM25, load_news, load_set, rank_metrics, table, topk  # noqa: E402
 
+from index.documents import Passage  # noqa: E402
 from index.embed_cache import CachedEmbedder  # noqa: E402
+from index.fusion import fuse  # noqa: E402
 from index.stemming import analyse  # noqa: E402
 from qa.assistant import build_embedder  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 
 DEPTH = 100  # per leg, for RRF
-RRF_K = 60
-
-
-def rrf(*rankings: list[int], k: int = RRF_K) -> list[int]:
-    scores: dict[int, float] = {}
-    for ranking in rankings:
-        for rank, doc in enumerate(ranking):
-            scores[doc] = scores.get(doc, 0.0) + 1.0 / (k + rank + 1)
-    return sorted(scores, key=lambda d: (-scores[d], d))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,7 +84,10 @@ def main(argv: list[str] | None = None) -> int:
             rankings["dense"].append(dense)
             rankings["bm25 whitespace"].append(topk(whitespace.scores(question.split()), DEPTH))
             rankings["bm25 normalised"].append(lexical)
-            rankings["rrf"].append(rrf(dense, lexical))
+            # the product's fusion code in its RRF mode (k = 60, equal weights), as the anchor was
+            as_passages = [Passage(chunk_id=str(d), article_id=str(d), start=0, end=1, text="") for d in dense]
+            fused = fuse(as_passages, [(str(d), 1.0) for d in lexical], method="rrf", lexical_weight=1.0, coverage=1.0)
+            rankings["rrf"].append([int(f.chunk_id) for f in fused])
         results[name] = {m: rank_metrics(r, qa.gold) for m, r in rankings.items()}
         results[name]["documents"] = len(docs)
     rows = [[m, *(f"{results[s][m]['mrr10']:.3f} / {results[s][m]['r1']:.3f}" for s in results)] for m in methods]

@@ -182,12 +182,12 @@ class StoredTokenCache(TokenCache):
         if row is None:
             return None
         value = np.frombuffer(row[1], dtype=np.float16).reshape(row[0], -1)
-        super().put(key, value.astype(np.float32))
+        super().put(key, value)  # type: ignore[arg-type]  # already float16, as the cache stores it
         return value
 
     def put(self, key: str, value: NDArray[np.float32]) -> None:
         super().put(key, value)
-        data = value.astype(np.float16)
+        data = value.astype(np.float16, copy=False)
         self.db.execute("INSERT OR REPLACE INTO tokens VALUES (?, ?, ?)", (key, data.shape[0], data.tobytes()))
         self.pending += 1
         if self.pending >= 200:

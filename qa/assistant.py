@@ -187,15 +187,27 @@ class Assistant:
                 f"{self.settings.server.max_question_chars}"
             )
         t0 = time.perf_counter()
-        loading = "retriever" not in self.__dict__
-        self.retriever  # noqa: B018 - the first ask loads the model and opens the stores: timed apart
+        load = self.load()
         loaded = time.perf_counter()
         passages = self.search(question, k=k, filters=filters)
         t1 = time.perf_counter()
         answer = self.answer(question, passages)
-        load = {"load": loaded - t0} if loading else {}
-        answer.timings = {**load, "retrieve": t1 - loaded, **answer.timings, "total": time.perf_counter() - t0}
+        answer.timings = {
+            **({"load": load} if load else {}),
+            "retrieve": t1 - loaded,
+            **answer.timings,
+            "total": time.perf_counter() - t0,
+        }
         return answer
+
+    def load(self) -> float:
+        """Load the embedder and open the stores now (else the first search does): seconds it took,
+        0.0 when already loaded. Asks report it apart from retrieval as ``timings["load"]``."""
+        if "retriever" in self.__dict__:
+            return 0.0
+        t0 = time.perf_counter()
+        self.retriever  # noqa: B018 - a cached_property: building it loads the model and the stores
+        return time.perf_counter() - t0
 
     def answer(self, question: str, passages: list[Passage]) -> Answer:
         """Answer from given passages (LLM when configured, else extractive)."""

@@ -403,6 +403,7 @@ def chat_turn(
     limit = assistant.settings.server.max_question_chars
     if len(message) > limit:
         raise RequestError(f"the message is {len(message)} characters long; the limit is {limit}")
+    load = assistant.load()
     t0 = time.perf_counter()
     standalone = rewrite_question(session.turns, message, assistant.chat_model)
     t1 = time.perf_counter()
@@ -417,7 +418,13 @@ def chat_turn(
         question = drop_conjunction(message)
     answer = _answer(assistant, question, passages, on_token)
     answer.question = standalone
-    answer.timings = {"rewrite": t1 - t0, "retrieve": t2 - t1, **answer.timings, "total": time.perf_counter() - t0}
+    answer.timings = {
+        **({"load": load} if load else {}),
+        "rewrite": t1 - t0,
+        "retrieve": t2 - t1,
+        **answer.timings,
+        "total": time.perf_counter() - t0 + load,
+    }
     session.turns.append(Turn(role="user", content=message, standalone_question=standalone))
     session.turns.append(Turn(role="assistant", content=answer.answer, answer=answer))
     return answer

@@ -192,6 +192,7 @@ def test_chat_turn_without_llm_rewrites_retrieves_and_answers(assistant: Assista
     assert second.question == standalone  # retrieval and answering used the standalone question
     assert session.turns[2].content == Q2  # …while the session keeps what the user typed
     assert {"rewrite", "retrieve", "answer", "total"} <= second.timings.keys()
+    assert "load" not in second.timings  # loading is timed once, on the turn that did it
     _check_citations(assistant, second)
     assert any("فيدان" in c.quote for c in second.citations)
 
