@@ -7,22 +7,17 @@ commands, the session file and the clean exits on Ctrl-D and Ctrl-C without load
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 import re
-import select
 import signal
-import struct
 import subprocess
-import sys
-import termios
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from openai_stub import OpenAIStub, Reply
+from procs import Terminal, sanad_cmd, user_env
 from rich.text import Text
 from test_chat import FAIR, Q1, Q2, Q2_OWN, TALKS, WATER
 
@@ -30,97 +25,15 @@ from index.documents import Article
 from qa.chat_cli import QUOTE_STYLE, quote_context
 from qa.models import Citation
 
-ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[=>]")
-PROMPT = "› "
 HIGHLIGHT = "\x1b[1;30;43m"  # rich's "bold black on yellow"
-STEP_TIMEOUT = 240.0  # the first answer loads the embedder; CI machines can be slow
 
 
 def sanad() -> list[str]:
-    """The installed console script (the real entry point), beside this interpreter."""
-    script = Path(sys.executable).with_name("sanad")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "qa"]
+    return sanad_cmd()
 
 
 def _env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SANAD_") and k not in ("NO_COLOR", "COLUMNS")}
-    env.update(SANAD_HOME=str(home), TERM="xterm-256color", PYTHONUNBUFFERED="1")
-    return env
-
-
-def _controlling_tty() -> None:
-    # In the child: a new session whose controlling terminal is the pty, so Ctrl-C sends SIGINT,
-    # with the default handling a terminal session starts with (a test run launched in the
-    # background, e.g. `nohup make test &`, inherits SIGINT ignored, and Ctrl-C would do nothing).
-    for sig in (signal.SIGINT, signal.SIGQUIT, signal.SIGHUP):
-        signal.signal(sig, signal.SIG_DFL)
-    os.setsid()
-    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-
-
-class Terminal:
-    """A child process on a pseudo-terminal: type into it, read what it shows."""
-
-    def __init__(self, argv: list[str], env: dict[str, str], *, rows: int = 50, cols: int = 200) -> None:
-        master, slave = os.openpty()
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
-        self.proc = subprocess.Popen(
-            argv, stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True, preexec_fn=_controlling_tty
-        )
-        os.close(slave)
-        self.master = master
-        self.raw = b""
-
-    @property
-    def text(self) -> str:
-        return self.raw.decode("utf-8", "replace")
-
-    @property
-    def plain(self) -> str:
-        return ANSI.sub("", self.text).replace("\r", "")
-
-    def _read(self, timeout: float) -> bool:
-        ready, _, _ = select.select([self.master], [], [], timeout)
-        if not ready:
-            return True
-        try:
-            data = os.read(self.master, 65536)
-        except OSError:  # EIO: the child closed the terminal
-            data = b""
-        self.raw += data
-        return bool(data)
-
-    def wait_for(self, done: Callable[[str], bool], what: str, timeout: float = STEP_TIMEOUT) -> None:
-        deadline = time.monotonic() + timeout
-        while not done(self.plain):
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise AssertionError(f"timed out waiting for {what}; the terminal shows:\n{self.plain[-3000:]}")
-            if not self._read(min(left, 0.5)) and self.proc.poll() is not None:
-                raise AssertionError(f"sanad exited ({self.proc.returncode}) before {what}:\n{self.plain[-3000:]}")
-
-    def prompts(self, n: int) -> None:
-        self.wait_for(lambda s: s.count(PROMPT) >= n, f"prompt #{n}")
-
-    def type(self, line: str) -> None:
-        os.write(self.master, line.encode("utf-8"))
-
-    def exit_status(self, timeout: float = 30.0) -> int:
-        deadline = time.monotonic() + timeout
-        while self.proc.poll() is None and time.monotonic() < deadline:
-            self._read(0.2)
-        if self.proc.poll() is None:
-            self.proc.kill()
-            raise AssertionError(f"sanad chat did not exit:\n{self.plain[-3000:]}")
-        while select.select([self.master], [], [], 0.1)[0] and self._read(0):  # what is left to show
-            pass
-        return self.proc.returncode
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        os.close(self.master)
+    return user_env(home, TERM="xterm-256color")
 
 
 @pytest.fixture

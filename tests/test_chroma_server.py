@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from fakes import HashEmbedder
 from fixtures_store import ALL, ANKARA, BOOKFAIR, RAIN, chunk, vectors
+from procs import chroma_run
 
 from index.documents import Filters
 from index.errors import EmbedderMismatchError, NotFoundError
@@ -25,56 +18,6 @@ from index.retrieval import DenseRetriever
 from index.store import ChunkStore
 
 pytestmark = pytest.mark.slow
-
-STARTUP_TIMEOUT_S = 60.0
-
-
-def chroma_cli() -> str:
-    beside = Path(sys.executable).parent / "chroma"
-    found = str(beside) if beside.is_file() else shutil.which("chroma")
-    if not found:
-        pytest.fail("the `chroma` CLI (installed with chromadb) is missing from the venv")
-    return found
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextlib.contextmanager
-def chroma_run(data: Path, port: int | None = None) -> Iterator[tuple[str, float]]:
-    """Start ``chroma run --path data``, wait for its heartbeat, yield (url, seconds to start); always stop it."""
-    port = port or free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path = data.parent / f"{data.name}-server-{port}.log"
-    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False", "NO_COLOR": "1"}
-    cmd = [chroma_cli(), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)]
-    with log_path.open("wb") as log:
-        started = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-        try:
-            with httpx.Client(timeout=2.0) as http:
-                while True:
-                    if proc.poll() is not None:
-                        pytest.fail(
-                            f"chroma run exited with {proc.returncode}:\n{log_path.read_text(errors='replace')}"
-                        )
-                    with contextlib.suppress(httpx.TransportError):
-                        if http.get(f"{url}/api/v2/heartbeat").status_code == 200:
-                            break
-                    if time.perf_counter() - started > STARTUP_TIMEOUT_S:
-                        pytest.fail(f"chroma run gave no heartbeat in {STARTUP_TIMEOUT_S}s:\n{log_path.read_text()}")
-                    time.sleep(0.05)
-            yield url, time.perf_counter() - started
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=15)
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ Screenshots go to ``artifacts/`` (git-ignored).
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,18 +16,17 @@ from typing import Any
 import httpx
 import pytest
 from http_helpers import ARTICLES, DATES_Q, DESAL_Q, REEF_Q, UNRELATED_Q, ingest, make_assistant, running
+from procs import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, chromium_missing
 
 from qa.http import BackgroundServer
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 ARTICLE_TEXT = {a["id"]: a["text"] for a in ARTICLES}
 KEY = "web-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed (apt-get install chromium)"),
+    pytest.mark.skipif(chromium_missing(), reason="chromium is not installed (apt-get install chromium)"),
 ]
 
 if Path(CHROMIUM).exists():
@@ -43,15 +41,7 @@ def browser() -> Iterator[Browser]:
         b = pw.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--disable-quic",
-            ],
+            args=CHROMIUM_ARGS,
         )
         yield b
         b.close()

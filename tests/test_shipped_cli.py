@@ -1,0 +1,96 @@
+"""The product as shipped, from the command line: a fresh ``SANAD_HOME``, default settings (the
+default embedder, chromadb on disk, the extractive answerer), the installed ``sanad`` command and
+``python -m qa``. Nothing is injected."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from procs import PROMPT, SAMPLES, Terminal, run_sanad, sanad_cmd, user_env
+
+pytestmark = pytest.mark.shipped
+
+DESAL_Q = "كم تبلغ الطاقة الإنتاجية لمحطة تحلية المياه؟"
+FOLLOW_UP = "وكم بلغت كلفة المشروع؟"
+TEXTS = {p.name: p.read_text(encoding="utf-8") for p in SAMPLES.iterdir()}
+
+
+def in_a_sample(quote: str) -> bool:
+    return any(quote in text for text in TEXTS.values())
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    env = user_env(tmp_path_factory.mktemp("shipped-cli-home"), shipped=True)
+    report = json.loads(run_sanad(env, "ingest", str(SAMPLES), "--json").stdout)
+    assert report["added"] == 2 and report["skipped"] == [], report
+    return env
+
+
+def test_ingest_is_incremental(env: dict[str, str]) -> None:
+    again = run_sanad(env, "ingest", str(SAMPLES))
+    assert "unchanged" in again.stdout and "Traceback" not in again.stderr
+    report = json.loads(run_sanad(env, "ingest", str(SAMPLES), "--json").stdout)
+    assert report["added"] == 0 and len(report["unchanged"]) == 2 and report["chunks"] == 0
+
+
+def check_answer(answer: dict[str, Any]) -> None:
+    assert answer["status"] == "answered", answer
+    assert answer["mode"] == "extractive" and answer["language"] == "ar"
+    assert answer["citations"] and all(in_a_sample(c["quote"]) for c in answer["citations"])
+    assert any("12.5" in c["quote"] for c in answer["citations"]), answer["citations"]
+
+
+def test_ask_json(env: dict[str, str]) -> None:
+    check_answer(json.loads(run_sanad(env, "ask", DESAL_Q, "--json").stdout))
+
+
+def test_python_m_qa_ask(env: dict[str, str]) -> None:
+    check_answer(json.loads(run_sanad(env, "ask", DESAL_Q, "--json", python_m=True).stdout))
+
+
+def test_ask_prints_the_answer_and_its_references(env: dict[str, str]) -> None:
+    shown = run_sanad(env, "ask", DESAL_Q).stdout
+    assert "12.5" in shown and "المراجع / References:" in shown and "[1]" in shown
+
+
+def test_search_json(env: dict[str, str]) -> None:
+    passages = json.loads(run_sanad(env, "search", "محطة تحلية المياه بالطاقة الشمسية", "--json", "-k", "3").stdout)
+    assert 1 <= len(passages) <= 3
+    top = passages[0]
+    assert "12.5" in top["text"] and in_a_sample(top["text"])
+
+
+def test_articles(env: dict[str, str]) -> None:
+    infos = json.loads(run_sanad(env, "articles", "--json").stdout)
+    assert len(infos) == 2 and all(i["chunks"] >= 1 for i in infos)
+    assert any(i["title"] == "افتتاح محطة لتحلية المياه تعمل بالطاقة الشمسية في مدينة ساحلية" for i in infos)
+    table = run_sanad(env, "articles").stdout
+    assert "معرض الكتاب" in table and "2025-03-14" in table
+
+
+def test_chat_in_a_terminal(env: dict[str, str]) -> None:
+    t = Terminal([*sanad_cmd(), "chat"], {**env, "TERM": "xterm-256color"})
+    try:
+        t.prompts(1)
+        t.type(DESAL_Q + "\r")
+        t.prompts(2)
+        t.type(FOLLOW_UP + "\r")
+        t.prompts(3)
+        t.type("/sources 1\r")
+        t.prompts(4)
+        t.type("/quit\r")
+        assert t.exit_status() == 0
+    finally:
+        t.close()
+    shown = t.plain
+    assert "Traceback" not in shown and "error:" not in shown
+    assert shown.count("المراجع / References:") == 2
+    first, second = shown.split(PROMPT + FOLLOW_UP)
+    assert "12.5" in first
+    answer_two = second.split("/sources 1")[0]
+    assert "38 مليون" in answer_two  # the follow-up is answered about the same project
+    # /sources 1 shows the cited sentence inside its article
+    assert "38 مليون دولار" in second.split("/sources 1")[1]
