@@ -37,7 +37,7 @@ from index.documents import Passage  # noqa: E402
 from index.embed_cache import CachedEmbedder  # noqa: E402
 from index.fusion import fuse  # noqa: E402
 from index.stemming import analyse  # noqa: E402
-from qa.assistant import build_embedder  # noqa: E402
+from qa.assistant import Assistant  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 
 DEPTH = 100  # per leg, for RRF
@@ -56,7 +56,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     settings = Settings(**({"home": args.home} if args.home else {}))
     embedder = CachedEmbedder(
-        build_embedder(settings), Path(settings.home) / "cache" / "embeddings.sqlite", kinds=("passage", "query")
+        Assistant(settings).build_embedder(),
+        Path(settings.home) / "cache" / "embeddings.sqlite",
+        kinds=("passage", "query"),
     )
     news = load_news(args.shared, args.distractor_limit) if args.distractor_limit else []
     results: dict[str, Any] = {}

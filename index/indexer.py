@@ -42,7 +42,23 @@ class Skipped:
 
 
 @dataclass
+class ItemResult:
+    """What happened to one item of the input, in input order (``index`` is 0-based)."""
+
+    index: int
+    article_id: str | None
+    status: Outcome
+    reason: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "id": self.article_id, "status": self.status, "reason": self.reason}
+
+
+@dataclass
 class IngestReport:
+    """Ids by outcome, skipped inputs with their reasons, and one :class:`ItemResult` per input item."""
+
+    items: list[ItemResult] = field(default_factory=list)
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
@@ -53,6 +69,12 @@ class IngestReport:
     @property
     def ok(self) -> bool:
         return not self.skipped
+
+    def mark_skipped(self, article_id: str, reason: str) -> None:
+        """An item read as fine but not indexed after all."""
+        for item in self.items:
+            if item.article_id == article_id and item.status in ("added", "updated"):
+                item.status, item.reason = "skipped", reason
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -141,23 +163,29 @@ class Indexer:
                 progress("read", n, 0)
             if isinstance(item, InputError):
                 report.skipped.append(Skipped(item.data.get("path") or "", item.data.get("line"), item.data["reason"]))
+                report.items.append(ItemResult(n - 1, None, "skipped", item.data.get("detail", item.data["reason"])))
                 continue
             if item.id in seen_ids:
-                report.skipped.append(Skipped(item.path, None, f"duplicate article id {item.id!r} in this run"))
+                reason = f"duplicate article id {item.id!r} in this run"
+                report.skipped.append(Skipped(item.path, None, reason))
+                report.items.append(ItemResult(n - 1, item.id, "skipped", reason))
                 continue
             seen_ids.add(item.id)
             text_key = " ".join(item.text.split())
             if text_key in seen_text:
-                report.skipped.append(
-                    Skipped(item.path or item.id, None, f"same text as article {seen_text[text_key]!r} in this run")
-                )
+                reason = f"same text as article {seen_text[text_key]!r} in this run"
+                report.skipped.append(Skipped(item.path or item.id, None, reason))
+                report.items.append(ItemResult(n - 1, item.id, "skipped", reason))
                 continue
             seen_text[text_key] = item.id
             old = known.get(item.id)
             if old == item.content_hash:
                 report.unchanged.append(item.id)
+                report.items.append(ItemResult(n - 1, item.id, "unchanged"))
             else:
-                todo.append((item, "added" if old is None else "updated"))
+                outcome: Outcome = "added" if old is None else "updated"
+                report.items.append(ItemResult(n - 1, item.id, outcome))
+                todo.append((item, outcome))
             if limit is not None and len(seen_text) >= limit:
                 break
         self._index(todo, report, progress)
@@ -186,6 +214,7 @@ class Indexer:
         for article, outcome, chunks in chunked:
             if not chunks:
                 report.skipped.append(Skipped(article.path or article.id, None, "no text to index"))
+                report.mark_skipped(article.id, "no text to index")
                 continue
             group.append((article, outcome, chunks))
             group_chunks += len(chunks)

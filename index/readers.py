@@ -692,12 +692,11 @@ def articles_from_records(
             key = ("record", str(title or ""), str(text or ""))
             article = _from_record(record, max_chars=max_article_chars, fallback_id=(prefix, key), path="")
         except _Bad as bad:
-            yield InputError(f"[{index}]: {bad.reason}", path=origin, index=index)
+            yield InputError(f"[{index}]: {bad.reason}", path=origin, index=index, detail=bad.reason)
             continue
         if article.id in seen:
-            yield InputError(
-                f"[{index}]: duplicate id {article.id!r} (first seen at {seen[article.id]})", path=origin, index=index
-            )
+            detail = f"duplicate id {article.id!r} (first seen at {seen[article.id]})"
+            yield InputError(f"[{index}]: {detail}", path=origin, index=index, detail=detail)
             continue
         seen[article.id] = f"[{index}]"
         yield article

@@ -1,12 +1,15 @@
-"""The front door: ``Assistant`` ties settings, index, retrieval and answering together.
+"""The front door and the one composition root: ``Assistant`` builds every collaborator from ``Settings``.
 
     from qa import Assistant
-    a = Assistant()
+    a = Assistant()                         # settings from SANAD_* variables
     a.ingest(["articles/"])
     answer = a.ask("من ترأس الوفد السوري؟")
+    a.chat(session, "ومن قاد الجانب التركي؟")   # one turn of a conversation
 
-Collaborators (embedder, store, retriever, chat model) can be passed in; settings supply
-the defaults. Nothing heavy is loaded until it is first needed.
+Collaborators (embedder, store, retriever, chat model) can be passed in; settings supply the
+defaults. Nothing heavy is loaded until it is first needed, or until :meth:`warm_up`. Every entry
+point (CLI, ``sanad chat``, ``sanad serve``, ``sanad eval``, the benchmarks) gets its assistant
+here; a server may wrap the embedder this builds (``wrap_embedder``), never build its own.
 """
 
 from __future__ import annotations
@@ -14,38 +17,32 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from index.documents import Article, ArticleInfo, Filters, Passage
-from index.embeddings import Embedder, make_embedder
+from index.embeddings import BackendOptions, Embedder, ModelProgress, make_embedder
 from index.errors import ConfigError, NotFoundError, RequestError
 from index.indexer import Indexer, IngestReport, Progress
 from index.lexical import LexicalIndex
 from index.readers import articles_from_records
 from index.rerank import MaxSimReranker, Reranker, token_embedder
 from index.retrieval import DenseRetriever, HybridRetriever, LexicalRetriever, Retriever, reconcile
+from index.serial import background_work
 from index.store import ChunkStore
 
 from .extractive import ExtractiveAnswerer
+from .followups import MIN_CONTENT_TERMS, content_terms, drop_conjunction, rewrite_question
 from .llm import ChatModel, from_settings
 from .llm_answerer import LLMAnswerer
 from .models import Answer
+from .questions import check_k, check_question
+from .session import ChatSession, Turn
 from .settings import Settings
 
-if TYPE_CHECKING:
-    from .chat import ChatSession
-
-
-def build_embedder(settings: Settings) -> Embedder:
-    """The embedder the settings name. ``e5[:fp32|bf16|auto]`` keeps its model folder in SANAD_HOME."""
-    scheme, _, arg = settings.embedder.partition(":")
-    if scheme.strip().lower() == "e5":
-        from index.e5_embedder import make_e5_embedder
-
-        return make_e5_embedder(arg, home=Path(settings.home))
-    return make_embedder(settings.embedder)
+TokenCallback = Callable[[str], None]
+EmbedderWrapper = Callable[[Callable[[], Embedder]], Embedder]
+"""Given a builder of the settings' embedder, returns the embedder to use (e.g. ``SerialEmbedder``)."""
 
 
 class Assistant:
@@ -57,13 +54,30 @@ class Assistant:
         store: ChunkStore | None = None,
         retriever: Retriever | None = None,
         chat_model: ChatModel | None = None,
+        wrap_embedder: EmbedderWrapper | None = None,
+        model_progress: ModelProgress | None = None,
     ) -> None:
         self.settings = settings or Settings()
-        self._embedder = embedder
-        self._store = store
-        self._retriever = retriever
-        self._chat_model = chat_model
-        self._write_lock = threading.RLock()
+        self._given_embedder = embedder
+        self._given_store = store
+        self._given_retriever = retriever
+        self._given_chat_model = chat_model
+        self._wrap_embedder = wrap_embedder
+        self._model_progress = model_progress
+        self._lock = threading.RLock()  # builds collaborators once; serialises writes
+        self._embedder: Embedder | None = None
+        self._chat_model: ChatModel | None = None
+        self._chat_model_built = False
+        self._reset_index()
+
+    def _reset_index(self) -> None:
+        """Forget everything that holds the store open (built again on next use)."""
+        self._store: ChunkStore | None = None
+        self._lexical: LexicalIndex | None = None
+        self._retriever: Retriever | None = None
+        self._reranker: Reranker | None = None
+        self._reranker_built = False
+        self._indexer: Indexer | None = None
 
     # --- collaborators, built lazily from settings --------------------------------------
 
@@ -71,30 +85,58 @@ class Assistant:
     def home(self) -> Path:
         return Path(self.settings.home)
 
-    @cached_property
-    def embedder(self) -> Embedder:
-        return self._embedder or build_embedder(self.settings)
+    def build_embedder(self) -> Embedder:
+        """A new embedder as the settings name it (``SANAD_EMBEDDER``; models under ``SANAD_MODELS``)."""
+        options = BackendOptions(models=Path(self.settings.models), progress=self._model_progress)
+        return make_embedder(self.settings.embedder, options)
 
-    @cached_property
-    def store(self) -> ChunkStore:
-        if self._store is not None:
-            return self._store
+    @property
+    def embedder(self) -> Embedder:
+        with self._lock:
+            if self._embedder is None:
+                if self._given_embedder is not None:
+                    self._embedder = self._given_embedder
+                elif self._wrap_embedder is not None:
+                    self._embedder = self._wrap_embedder(self.build_embedder)
+                else:
+                    self._embedder = self.build_embedder()
+            return self._embedder
+
+    def _open_store(self, *, allow_mismatch: bool = False) -> ChunkStore:
         chroma = self.settings.chroma
-        path = None if chroma.url else self.home / "chroma"
         return ChunkStore(
-            self.embedder, path=path, url=chroma.url, collection=chroma.collection, ef_search=chroma.ef_search
+            self.embedder,
+            path=None if chroma.url else self.home / "chroma",
+            url=chroma.url,
+            collection=chroma.collection,
+            ef_search=chroma.ef_search,
+            allow_mismatch=allow_mismatch,
         )
 
-    @cached_property
+    @property
+    def store(self) -> ChunkStore:
+        with self._lock:
+            if self._store is None:
+                self._store = self._given_store if self._given_store is not None else self._open_store()
+            return self._store
+
+    @property
     def lexical(self) -> LexicalIndex:
         """The BM25 index beside the store, repaired from the store if a run died between the two."""
-        lexical = LexicalIndex(self.home / "lexical" / self.settings.chroma.collection)
-        reconcile(self.store, lexical)
-        return lexical
+        with self._lock:
+            if self._lexical is None:
+                lexical = LexicalIndex(self.home / "lexical" / self.settings.chroma.collection)
+                reconcile(self.store, lexical)
+                self._lexical = lexical
+            return self._lexical
 
-    @cached_property
+    @property
     def retriever(self) -> Retriever:
-        return self._retriever or self.retriever_for(self.settings.retrieval.method)
+        with self._lock:
+            if self._retriever is None:
+                given = self._given_retriever
+                self._retriever = given if given is not None else self.retriever_for(self.settings.retrieval.method)
+            return self._retriever
 
     def retriever_for(self, method: str) -> Retriever:
         """``dense``, ``lexical`` or ``hybrid`` (the default) over this assistant's index."""
@@ -115,18 +157,22 @@ class Assistant:
             )
         raise RequestError(f"unknown retrieval method {method!r}: use dense, lexical or hybrid")
 
-    @cached_property
+    @property
     def reranker(self) -> Reranker | None:
         """The late-interaction reranker the settings ask for (``auto``: when the embedder can)."""
+        with self._lock:
+            if not self._reranker_built:
+                self._reranker = self._build_reranker()
+                self._reranker_built = True
+            return self._reranker
+
+    def _build_reranker(self) -> Reranker | None:
         r = self.settings.retrieval
-        mode = r.rerank.strip().lower()
-        if mode in ("none", "off", ""):
+        if r.rerank == "none":
             return None
-        if mode not in ("auto", "maxsim"):
-            raise ConfigError(f"unknown rerank mode {r.rerank!r}: use auto, maxsim or none", rerank=r.rerank)
         encoder = token_embedder(self.embedder)
         if encoder is None:
-            if mode == "maxsim":
+            if r.rerank == "maxsim":
                 raise ConfigError(
                     f"rerank=maxsim needs an embedder with token states (e5 or sentence-transformers), "
                     f"not {self.embedder.identity}",
@@ -135,21 +181,50 @@ class Assistant:
             return None
         return MaxSimReranker(encoder, top=r.rerank_top, weight=r.rerank_weight)
 
-    @cached_property
+    @property
     def indexer(self) -> Indexer:
-        ing = self.settings.ingest
-        return Indexer(
-            self.embedder,
-            self.store,
-            lexical=self.lexical,
-            chunk_tokens=ing.chunk_tokens,
-            batch_size=ing.batch_size,
-            sentence_vectors=self.settings.retrieval.sentences,
-        )
+        with self._lock:
+            if self._indexer is None:
+                ing = self.settings.ingest
+                self._indexer = Indexer(
+                    self.embedder,
+                    self.store,
+                    lexical=self.lexical,
+                    chunk_tokens=ing.chunk_tokens,
+                    batch_size=ing.batch_size,
+                    sentence_vectors=self.settings.retrieval.sentences,
+                )
+            return self._indexer
 
-    @cached_property
+    @property
     def chat_model(self) -> ChatModel | None:
-        return self._chat_model or from_settings(self.settings.llm)
+        with self._lock:
+            if not self._chat_model_built:
+                given = self._given_chat_model
+                self._chat_model = given if given is not None else from_settings(self.settings.llm)
+                self._chat_model_built = True
+            return self._chat_model
+
+    @property
+    def warm(self) -> bool:
+        """True when every collaborator is built (the model loaded, the stores open)."""
+        return self._indexer is not None and self._retriever is not None and self._chat_model_built
+
+    def warm_up(self) -> float:
+        """Load the embedder and open the stores now (else the first use does): the seconds it
+        took, 0.0 when already warm. Asks report it apart from retrieval as ``timings["load"]``."""
+        if self.warm:
+            return 0.0
+        t0 = time.perf_counter()
+        with self._lock:
+            _ = self.retriever, self.indexer, self.chat_model
+        return time.perf_counter() - t0
+
+    def reopen(self) -> None:
+        """Close the store and the lexical index; the next use opens them again from disk (or the server)."""
+        with self._lock:
+            self.close()
+            self._reset_index()
 
     # --- the job ------------------------------------------------------------------------
 
@@ -158,7 +233,7 @@ class Assistant:
     ) -> IngestReport:
         """Ingest files and folders; ``limit`` stops after that many distinct articles."""
         ing = self.settings.ingest
-        with self._write_lock:
+        with self._lock, background_work():
             return self.indexer.ingest_paths(
                 paths,
                 max_bytes=ing.max_bytes,
@@ -168,26 +243,24 @@ class Assistant:
             )
 
     def ingest_records(self, records: Iterable[Mapping[str, Any]], *, origin: str = "api") -> IngestReport:
+        """Ingest article objects (JSON records); the report has one item per record, in order."""
         items = articles_from_records(
             [dict(r) for r in records], origin=origin, max_article_chars=self.settings.ingest.max_article_chars
         )
-        with self._write_lock:
+        with self._lock, background_work():
             return self.indexer.ingest(items)
 
+    def check_question(self, text: str, what: str = "question") -> str:
+        return check_question(text, self.settings.max_question_chars, what)
+
     def search(self, query: str, *, k: int | None = None, filters: Filters | None = None) -> list[Passage]:
-        return self.retriever.retrieve(query, k or self.settings.retrieval.k, filters)
+        query = self.check_question(query, "query")
+        return self.retriever.retrieve(query, check_k(k, self.settings.retrieval.k), filters)
 
     def ask(self, question: str, *, k: int | None = None, filters: Filters | None = None) -> Answer:
-        question = question.strip()
-        if not question:
-            raise RequestError("the question is empty")
-        if len(question) > self.settings.server.max_question_chars:
-            raise RequestError(
-                f"the question is {len(question)} characters long; the limit is "
-                f"{self.settings.server.max_question_chars}"
-            )
+        question = self.check_question(question)
         t0 = time.perf_counter()
-        load = self.load()
+        load = self.warm_up()
         loaded = time.perf_counter()
         passages = self.search(question, k=k, filters=filters)
         t1 = time.perf_counter()
@@ -200,20 +273,20 @@ class Assistant:
         }
         return answer
 
-    def load(self) -> float:
-        """Load the embedder and open the stores now (else the first search does): seconds it took,
-        0.0 when already loaded. Asks report it apart from retrieval as ``timings["load"]``."""
-        if "retriever" in self.__dict__:
-            return 0.0
-        t0 = time.perf_counter()
-        self.retriever  # noqa: B018 - a cached_property: building it loads the model and the stores
-        return time.perf_counter() - t0
+    def answer(self, question: str, passages: list[Passage], *, on_token: TokenCallback | None = None) -> Answer:
+        """Answer from given passages: the LLM when configured (its draft streamed to ``on_token``),
+        else the extractive answerer."""
+        chat_model = self.chat_model
+        if chat_model is None:
+            return ExtractiveAnswerer(self.embedder, stored_vectors=self.store.sentence_vectors).answer(
+                question, passages
+            )
+        texts = self._texts(passages)
+        if on_token is None:
+            return LLMAnswerer(chat_model).answer(question, passages, article_texts=texts)
+        from .chat_stream import stream_answer
 
-    def answer(self, question: str, passages: list[Passage]) -> Answer:
-        """Answer from given passages (LLM when configured, else extractive)."""
-        if self.chat_model is not None:
-            return LLMAnswerer(self.chat_model).answer(question, passages, article_texts=self._texts(passages))
-        return ExtractiveAnswerer(self.embedder, stored_vectors=self.store.sentence_vectors).answer(question, passages)
+        return stream_answer(chat_model, question, passages, on_token, article_texts=texts)
 
     def _texts(self, passages: Sequence[Passage]) -> dict[str, str]:
         """Article texts behind the passages (an article forgotten meanwhile is left out)."""
@@ -225,38 +298,72 @@ class Assistant:
                 continue
         return texts
 
+    def chat(
+        self,
+        session: ChatSession,
+        message: str,
+        *,
+        k: int | None = None,
+        filters: Filters | None = None,
+        on_token: TokenCallback | None = None,
+        on_rewrite: Callable[[str], None] | None = None,
+    ) -> Answer:
+        """Answer ``message`` in the context of ``session`` and append both turns to it.
+
+        Rewrites a follow-up into a standalone question (told to ``on_rewrite`` before retrieval),
+        retrieves with that, answers (streaming the answer text to ``on_token`` when a chat model is
+        configured). ``answer.question`` is the standalone question. Without an LLM, a follow-up
+        that names things of its own is answered by its own words from the passages that the
+        standalone question retrieved. The session is changed only when the turn succeeds.
+        ``answer.timings`` gains ``rewrite`` and ``retrieve``.
+        """
+        message = self.check_question(message, "message")
+        load = self.warm_up()
+        t0 = time.perf_counter()
+        standalone = rewrite_question(session.turns, message, self.chat_model)
+        t1 = time.perf_counter()
+        if on_rewrite is not None:
+            on_rewrite(standalone)
+        passages = self.search(standalone, k=k, filters=filters)
+        t2 = time.perf_counter()
+        question = standalone
+        if self.chat_model is None and standalone != message and len(content_terms(message)) >= MIN_CONTENT_TERMS:
+            # Without an LLM the carried terms steer retrieval; the extractive answerer then weighs the
+            # sentences by the words the user asked with (the carried ones would only dilute them).
+            question = drop_conjunction(message)
+        answer = self.answer(question, passages, on_token=on_token)
+        answer.question = standalone
+        answer.timings = {
+            **({"load": load} if load else {}),
+            "rewrite": t1 - t0,
+            "retrieve": t2 - t1,
+            **answer.timings,
+            "total": time.perf_counter() - t0 + load,
+        }
+        session.turns.append(Turn(role="user", content=message, standalone_question=standalone))
+        session.turns.append(Turn(role="assistant", content=answer.answer, answer=answer))
+        return answer
+
     def reindex(self, *, progress: Progress | None = None) -> IngestReport:
         """Rebuild every index from the stored article texts with the current embedder."""
-        chroma = self.settings.chroma
-        path = None if chroma.url else self.home / "chroma"
-        with self._write_lock:
-            old = ChunkStore(
-                self.embedder,
-                path=path,
-                url=chroma.url,
-                collection=chroma.collection,
-                allow_mismatch=True,
-                ef_search=chroma.ef_search,
-            )
+        with self._lock:
+            old = self._open_store(allow_mismatch=True)
             try:
                 articles = [old.get_article(info.id) for info in old.list_articles()]
                 old.reset()
             finally:
                 old.close()
-            self.close()
-            for name in ("store", "retriever", "indexer", "lexical"):
-                self.__dict__.pop(name, None)
+            self.reopen()
             self.lexical.rebuild([], content_hashes={})
-            return self.indexer.ingest(articles, progress=progress)
+            with background_work():
+                return self.indexer.ingest(articles, progress=progress)
 
     def close(self) -> None:
         """Release the store's connections (chromadb's HTTP client keeps sockets open otherwise)."""
-        store = self.__dict__.get("store")
-        if store is not None:
-            store.close()
-        lexical = self.__dict__.get("lexical")
-        if lexical is not None:
-            lexical.close()
+        if self._store is not None:
+            self._store.close()
+        if self._lexical is not None:
+            self._lexical.close()
 
     def __enter__(self) -> Assistant:
         return self
@@ -271,19 +378,5 @@ class Assistant:
         return self.store.get_article(article_id)
 
     def forget(self, article_id: str) -> int:
-        with self._write_lock:
+        with self._lock:
             return self.indexer.forget(article_id)
-
-    def chat(
-        self,
-        session: ChatSession,
-        message: str,
-        *,
-        k: int | None = None,
-        filters: Filters | None = None,
-        on_token: Callable[[str], None] | None = None,
-    ) -> Answer:
-        """One turn of a conversation: a follow-up is rewritten to stand alone; ``session`` gains the turn."""
-        from .chat import chat_turn
-
-        return chat_turn(self, session, message, k=k, filters=filters, on_token=on_token)

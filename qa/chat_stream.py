@@ -188,6 +188,7 @@ def stream_answer(
     on_token: TokenCallback,
     *,
     templates: Templates | None = None,
+    article_texts: Mapping[str, str] | None = None,
 ) -> Answer:
     """Answer with ``chat_model``, sending the answer text to ``on_token`` as it is generated.
 
@@ -198,7 +199,7 @@ def stream_answer(
     answerer = LLMAnswerer(chat_model, templates)
     passages = list(passages)
     if not passages or not isinstance(chat_model, StreamingChatModel):
-        return answerer.answer(question, passages)
+        return answerer.answer(question, passages, article_texts=article_texts)
     started = time.perf_counter()
     messages = templates.answer_messages(question, passages, language=detect_language(question))
     extractor = AnswerFieldStream()
@@ -209,6 +210,6 @@ def stream_answer(
         if text:
             on_token(text)
     replay = _Replay(chat_model, Completion(text="".join(parts), model=answerer.model_name))
-    answer = LLMAnswerer(replay, templates).answer(question, passages)
+    answer = LLMAnswerer(replay, templates).answer(question, passages, article_texts=article_texts)
     answer.timings["answer"] = time.perf_counter() - started  # the stream included
     return answer

@@ -37,7 +37,8 @@ MIN_FUZZY_CHARS = 12
 
 _EXTRA_FOLD = {LT_STANDIN: "<", GT_STANDIN: ">"}
 _EDGE_JUNK = " \"'`.,;:!?-…()[]{}<>*_"
-_MARKERS = re.compile(r"\s*\[\s*\d+(?:\s*[,،-]\s*\d+)*\s*\]")
+MARKERS = re.compile(r"\s*\[\s*\d+(?:\s*[,،-]\s*\d+)*\s*\]")
+"""A ``[1]``, ``[1, 2]``, ``[1-3]`` or ``[١،٢]``-style citation marker (with the space before it)."""
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,7 @@ def invalid_passage_numbers(draft: DraftAnswer, n_passages: int) -> list[int]:
 
 def strip_markers(text: str) -> str:
     """Remove ``[1]``/``[1, 2]`` markers a model put in a claim's text."""
-    return _MARKERS.sub("", text).strip()
+    return MARKERS.sub("", text).strip()
 
 
 def _article_base(passage: Passage, article_texts: Mapping[str, str] | None) -> tuple[str, int, int] | None:

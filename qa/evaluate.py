@@ -26,7 +26,8 @@ from index.embed_cache import CachedEmbedder
 from index.errors import InputError
 from index.normalize import tokens
 
-from .assistant import Assistant, build_embedder
+from .assistant import Assistant
+from .citations import MARKERS
 from .settings import Settings
 
 Progress = Callable[[str, int, int], None]
@@ -76,11 +77,9 @@ def load_squad(path: Path, questions_from: Path | None = None) -> Dataset:
 
 # --- metrics --------------------------------------------------------------------------------
 
-_MARKER = re.compile(r"\s*\[\d+\]")
-
 
 def answer_tokens(text: str) -> list[str]:
-    return tokens(_MARKER.sub(" ", text))
+    return tokens(MARKERS.sub(" ", text))
 
 
 def f1(prediction: str, gold: str) -> float:
@@ -206,11 +205,13 @@ def evaluate(
 ) -> EvalReport:
     data = load_squad(dataset_path, questions_from)
     questions = data.questions[:limit] if limit else data.questions
-    cache = CachedEmbedder(build_embedder(settings), Path(settings.home) / "cache" / "embeddings.sqlite")
+    cache_path = Path(settings.home) / "cache" / "embeddings.sqlite"
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
         eval_settings = settings.model_copy(update={"home": Path(tmp)})
         eval_settings.chroma = eval_settings.chroma.model_copy(update={"url": None})
-        assistant = Assistant(eval_settings, embedder=cache)
+        assistant = Assistant(eval_settings, wrap_embedder=lambda build: CachedEmbedder(build(), cache_path))
+        cache = assistant.embedder
+        assert isinstance(cache, CachedEmbedder)
         started = time.perf_counter()
         report = assistant.ingest_records(data.contexts, origin=str(dataset_path))
         distractor_count = distractor_chunks = 0

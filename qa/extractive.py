@@ -21,18 +21,8 @@ from index.documents import Passage, sentence_id
 from index.embeddings import Embedder
 from index.normalize import tokens
 
-from .language import detect_language, insufficient_evidence_text
+from .language import STOPWORDS, detect_language, insufficient_evidence_text
 from .models import Answer, Citation, Claim
-
-# Function words that carry no evidence (normalised forms: alef/ya/ta-marbuta folded).
-_STOPWORD_TEXT = """
-    في من الي علي عن مع ان او ثم قد لقد كان كانت يكون هو هي هم هن انت انا نحن هذا هذه ذلك تلك
-    الذي التي الذين ما ماذا من متي اين كيف لماذا هل كم اي ايه لم لن لا نعم بين عند حتي بعد قبل
-    خلال منذ كل بعض غير ايضا اذا لكن بل و ف ب ك ل ال به بها له لها فيه فيها عليه عليها منه منها
-    the a an of in on at to for from by with and or is are was were be been who what when where
-    which why how did does do that this these those it its as into about than then there their
-"""
-STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 _PREFIXES = ("وال", "بال", "كال", "فال", "لل", "ال", "و", "ف", "ب", "ل")
 

@@ -52,13 +52,11 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
-import numpy as np
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -69,10 +67,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from index.documents import Article, ArticleInfo, Filters, Passage
-from index.embeddings import Embedder, Kind, Vectors
-from index.errors import InputError, RequestError, SanadError
+from index.errors import RequestError, SanadError
+from index.serial import SerialEmbedder
 
 from .models import Answer
+from .references import references_text, strip_references
+from .session import ChatSession, Turn
 from .sessions import SessionStore
 from .settings import Settings
 
@@ -80,7 +80,7 @@ if TYPE_CHECKING:
     from index.indexer import IngestReport
 
     from .assistant import Assistant
-    from .chat import ChatSession
+    from .session import ChatSession
 
 log = logging.getLogger("sanad.http")
 
@@ -395,138 +395,26 @@ class SecurityHeaders:
 # --- shared collaborators --------------------------------------------------------------------------
 
 
-_work = threading.local()
-
-
-@contextmanager
-def background_work() -> Iterator[None]:
-    """Mark the embedding done by this thread inside the block as background (ingest) work."""
-    previous = getattr(_work, "background", False)
-    _work.background = True
-    try:
-        yield
-    finally:
-        _work.background = previous
-
-
-class SerialEmbedder:
-    """An embedder shared by every request, one call at a time, questions first; built on first use.
-
-    Native backends spread one call over all cores; concurrent calls would only oversubscribe
-    them, and not every backend is safe to call from several threads at once. Background work
-    (ingest, see :func:`background_work`) is embedded in slices of ``background_batch`` texts and
-    yields to waiting questions between slices, so a reader waits for one slice at most; after
-    ``fairness`` question turns in a row a waiting slice goes next, so ingest is never starved.
-    """
-
-    def __init__(self, factory: Callable[[], Embedder], *, background_batch: int = 8, fairness: int = 4) -> None:
-        self._factory = factory
-        self._inner: Embedder | None = None
-        self._build_lock = threading.Lock()
-        self._cond = threading.Condition()
-        self._busy = False
-        self._waiting = {True: 0, False: 0}  # foreground? → waiting threads
-        self._streak = 0  # foreground turns since a background slice last ran
-        self.background_batch = background_batch
-        self.fairness = fairness
-
-    @property
-    def inner(self) -> Embedder:
-        inner = self._inner
-        if inner is None:
-            with self._build_lock:
-                if self._inner is None:
-                    self._inner = self._factory()
-                inner = self._inner
-        return inner
-
-    @property
-    def identity(self) -> str:
-        return self.inner.identity
-
-    @contextmanager
-    def _turn(self, foreground: bool) -> Iterator[None]:
-        with self._cond:
-            self._waiting[foreground] += 1
-            try:
-                while self._busy or not self._may_go(foreground):
-                    self._cond.wait()
-            finally:
-                self._waiting[foreground] -= 1
-            self._busy = True
-            self._streak = self._streak + 1 if foreground else 0
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._busy = False
-                self._cond.notify_all()
-
-    def _may_go(self, foreground: bool) -> bool:
-        starving = self._waiting[False] > 0 and self._streak >= self.fairness
-        return not starving if foreground else self._waiting[True] == 0 or starving
-
-    def embed(self, texts: Sequence[str], kind: Kind) -> Vectors:
-        inner = self.inner
-        if not getattr(_work, "background", False) or len(texts) <= self.background_batch:
-            with self._turn(not getattr(_work, "background", False)):
-                return inner.embed(texts, kind)
-        parts: list[Vectors] = []
-        for i in range(0, len(texts), self.background_batch):
-            with self._turn(False):
-                parts.append(np.asarray(inner.embed(texts[i : i + self.background_batch], kind), dtype=np.float32))
-        return np.vstack(parts)
-
-    def __getattr__(self, name: str) -> Any:
-        # count_tokens and other optional extras of the wrapped backend.
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return getattr(self.inner, name)
-
-
 def default_assistant(settings: Settings) -> Assistant:
-    from index.embeddings import make_embedder
-
+    """The server's assistant: built from ``settings`` by the composition root, its embedder
+    shared by every request one call at a time (questions first)."""
     from .assistant import Assistant
 
-    return Assistant(settings, embedder=SerialEmbedder(lambda: make_embedder(settings.embedder)))
+    return Assistant(settings, wrap_embedder=SerialEmbedder)
 
 
 class Ready:
-    """Builds the Assistant's lazy collaborators once, under a lock, before the first request uses them."""
+    """Warms the assistant up once before the first request uses it."""
 
     def __init__(self, assistant: Assistant) -> None:
         self.assistant = assistant
-        self._lock = threading.Lock()
-        self._done = False
 
     def __call__(self) -> Assistant:
-        if not self._done:
-            with self._lock:
-                if not self._done:
-                    a = self.assistant
-                    for name in ("embedder", "store", "retriever", "indexer", "chat_model"):
-                        if hasattr(type(a), name):
-                            getattr(a, name)
-                    self._done = True
+        self.assistant.warm_up()
         return self.assistant
 
 
 # --- helpers ---------------------------------------------------------------------------------------
-
-
-def check_question(text: str, settings: Settings, what: str = "question") -> str:
-    text = text.strip()
-    if not text:
-        raise RequestError(f"the {what} is empty")
-    limit = settings.server.max_question_chars
-    if len(text) > limit:
-        raise RequestError(
-            f"the {what} is {len(text)} characters long; the limit is {limit} (SANAD_SERVER_MAX_QUESTION_CHARS)",
-            limit=limit,
-            length=len(text),
-        )
-    return text
 
 
 def wants_stream(request: Request, flag: bool) -> bool:
@@ -552,28 +440,6 @@ def _error_event(exc: BaseException) -> str:
     return sse("error", error_body("internal_error", "internal server error (details are in the server log)"))
 
 
-def references_text(answer: Answer) -> str:
-    """The numbered references appended to an answer's text (OpenAI-compatible replies)."""
-    if not answer.citations:
-        return ""
-    head = "المراجع:" if answer.language == "ar" else "References:"
-    lines = [
-        f"[{c.n}] {c.title or c.article_id} — «{c.quote}» ({c.article_id}, {c.start}–{c.end})" for c in answer.citations
-    ]
-    return "\n\n" + head + "\n" + "\n".join(lines)
-
-
-_REFERENCE_HEADS = ("\n\nالمراجع:\n", "\n\nReferences:\n")
-
-
-def strip_references(text: str) -> str:
-    for head in _REFERENCE_HEADS:
-        cut = text.find(head)
-        if cut >= 0:
-            text = text[:cut]
-    return text
-
-
 def message_text(message: CompletionMessage) -> str:
     if isinstance(message.content, str):
         return message.content
@@ -584,7 +450,7 @@ def message_text(message: CompletionMessage) -> str:
 
 def _chat_session(sessions: SessionStore[Any], session_id: str | None) -> tuple[ChatSession, bool]:
     """The session to continue (NotFoundError → 404 when unknown or expired), or a new one."""
-    from .chat import ChatSession
+    from .session import ChatSession
 
     if session_id is None:
         return ChatSession(), True
@@ -697,8 +563,8 @@ def create_app(assistant: Assistant | None = None, settings: Settings | None = N
         responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}},
     )
     def ask(body: AskRequest, request: Request) -> Any:
-        question = check_question(body.question, settings)
         a = ready()
+        question = a.check_question(body.question)
         filters = _filters(body.filters)
         if not wants_stream(request, body.stream):
             return a.ask(question, k=body.k, filters=filters)
@@ -708,12 +574,7 @@ def create_app(assistant: Assistant | None = None, settings: Settings | None = N
         retrieve = time.perf_counter() - t0
 
         def work(on_token: Callable[[str], None]) -> Answer:
-            chat_model = a.chat_model
-            if chat_model is None:
-                return a.answer(question, passages)
-            from .chat_stream import stream_answer
-
-            return stream_answer(chat_model, question, passages, on_token)
+            return a.answer(question, passages, on_token=on_token)
 
         def events() -> Iterator[str]:
             try:
@@ -731,8 +592,9 @@ def create_app(assistant: Assistant | None = None, settings: Settings | None = N
 
     @api.post("/search", response_model=SearchResponse, summary="The passages retrieved for a query")
     def search(body: SearchRequest) -> SearchResponse:
-        query = check_question(body.query, settings, "query")
-        passages = ready().search(query, k=body.k, filters=_filters(body.filters))
+        a = ready()
+        query = a.check_question(body.query, "query")
+        passages = a.search(query, k=body.k, filters=_filters(body.filters))
         return SearchResponse(query=query, passages=passages)
 
     @api.post(
@@ -742,20 +604,18 @@ def create_app(assistant: Assistant | None = None, settings: Settings | None = N
         responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}},
     )
     def chat(body: ChatRequest, request: Request) -> Any:
-        from .chat import chat_turn
-
-        message = check_question(body.message, settings, "message")
         a = ready()
+        message = a.check_question(body.message, "message")
         filters = _filters(body.filters)
         session, new = _chat_session(sessions, body.session_id)
         if not wants_stream(request, body.stream):
             if new:
-                chat_turn(a, session, message, k=body.k, filters=filters)
+                a.chat(session, message, k=body.k, filters=filters)
                 sessions.add(session, session.id)
             else:
                 with sessions.use(session.id) as entry:
                     session = entry.value
-                    chat_turn(a, session, message, k=body.k, filters=filters)
+                    a.chat(session, message, k=body.k, filters=filters)
             return _chat_response(session)
 
         def turn(current: ChatSession) -> Iterator[str | Done[ChatSession]]:
@@ -763,7 +623,7 @@ def create_app(assistant: Assistant | None = None, settings: Settings | None = N
             draft = current.model_copy(deep=True)
 
             def work(on_token: Callable[[str], None]) -> ChatSession:
-                chat_turn(a, draft, message, k=body.k, filters=filters, on_token=on_token)
+                a.chat(draft, message, k=body.k, filters=filters, on_token=on_token)
                 return draft
 
             yield from answer_events(work, lambda s: s.turns[-1].content)
@@ -803,10 +663,8 @@ def create_app(assistant: Assistant | None = None, settings: Settings | None = N
         records = body.articles if isinstance(body, IngestRequest) else body
         if not records:
             raise RequestError("no articles were sent")
-        a = ready()
-        with background_work():
-            report = a.ingest_records(records, origin="request")
-        return _ingest_response(records, report, "request")
+        report = ready().ingest_records(records, origin="request")
+        return _ingest_response(report)
 
     @api.get("/articles", response_model=ArticlesResponse, summary="What is indexed")
     def articles() -> ArticlesResponse:
@@ -829,23 +687,21 @@ def create_app(assistant: Assistant | None = None, settings: Settings | None = N
 
     @api.post("/chat/completions", summary="OpenAI-compatible chat completions (citations in the `sanad` field)")
     def chat_completions(body: CompletionRequest) -> Any:
-        from .chat import ChatSession, Turn, chat_turn
-
         last = body.messages[-1]
         if last.role != "user":
             raise RequestError(f"the last message must come from the user, not {last.role!r}")
-        question = check_question(message_text(last), settings, "message")
+        a = ready()
+        question = a.check_question(message_text(last), "message")
         history = [
             Turn(role="user" if m.role == "user" else "assistant", content=strip_references(message_text(m)))
             for m in body.messages[:-1]
             if m.role in ("user", "assistant") and message_text(m).strip()
         ]
-        a = ready()
         session = ChatSession(turns=history)
         cid, created = _completion_id(), int(time.time())
 
         def result() -> tuple[Answer, str]:
-            answer = chat_turn(a, session, question)
+            answer = a.chat(session, question)
             standalone = session.turns[-2].standalone_question or question
             return answer, standalone
 
@@ -960,39 +816,8 @@ def _chat_response(session: ChatSession) -> ChatResponse:
     return ChatResponse(session_id=session.id, question=question, answer=answered.answer, turns=len(session.turns))
 
 
-_INDEX_PREFIX = re.compile(r"^\[\d+\]:\s*")
-
-
-def _ingest_response(records: Sequence[dict[str, Any]], report: IngestReport, origin: str) -> IngestResponse:
-    """The indexer's report, plus one item per record sent, in order, with the id it got.
-
-    The records are read again here (a cheap check, no embedding) to learn each one's id, or
-    why it was refused, since the report lists ids by outcome and errors by message.
-    """
-    from index.readers import articles_from_records
-
-    status_of: dict[str, Literal["added", "updated", "unchanged"]] = {}
-    for aid in report.added:
-        status_of[aid] = "added"
-    for aid in report.updated:
-        status_of[aid] = "updated"
-    for aid in report.unchanged:
-        status_of[aid] = "unchanged"
-    skipped_reason = {s.path: s.reason for s in report.skipped}
-    items: list[IngestItem] = []
-    for i, item in enumerate(articles_from_records([dict(r) for r in records], origin=origin)):
-        if isinstance(item, InputError):
-            index = int(item.data.get("index", i))
-            reason = _INDEX_PREFIX.sub("", str(item.data.get("reason", item.message)))
-            raw_id = records[index].get("id") if 0 <= index < len(records) else None
-            rid = str(raw_id) if raw_id is not None else None
-            items.append(IngestItem(index=index, id=rid, status="skipped", reason=reason))
-        elif item.id in status_of:
-            items.append(IngestItem(index=i, id=item.id, status=status_of[item.id]))
-        else:
-            reason = skipped_reason.get(item.path or item.id, "not indexed")
-            items.append(IngestItem(index=i, id=item.id, status="skipped", reason=reason))
-    items.sort(key=lambda it: it.index)
+def _ingest_response(report: IngestReport) -> IngestResponse:
+    """The indexer's report, one item per record sent, in order, with the id it got."""
     d = report.as_dict()
     return IngestResponse(
         ok=not report.skipped,
@@ -1001,7 +826,7 @@ def _ingest_response(records: Sequence[dict[str, Any]], report: IngestReport, or
         unchanged=d["unchanged"],
         chunks=d["chunks"],
         seconds=d["seconds"],
-        items=items,
+        items=[IngestItem(index=i.index, id=i.article_id, status=i.status, reason=i.reason) for i in report.items],
         skipped=d["skipped"],
     )
 

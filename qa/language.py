@@ -8,6 +8,16 @@ from __future__ import annotations
 
 Language = str  # "ar" | "en"
 
+# Function words that carry no evidence (normalised forms: alef/ya/ta-marbuta folded).
+_STOPWORD_TEXT = """
+    في من الي علي عن مع ان او ثم قد لقد كان كانت يكون هو هي هم هن انت انا نحن هذا هذه ذلك تلك
+    الذي التي الذين ما ماذا من متي اين كيف لماذا هل كم اي ايه لم لن لا نعم بين عند حتي بعد قبل
+    خلال منذ كل بعض غير ايضا اذا لكن بل و ف ب ك ل ال به بها له لها فيه فيها عليه عليها منه منها
+    the a an of in on at to for from by with and or is are was were be been who what when where
+    which why how did does do that this these those it its as into about than then there their
+"""
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+
 _NAMES: dict[str, str] = {"ar": "Arabic", "en": "English"}
 
 _INSUFFICIENT: dict[str, str] = {

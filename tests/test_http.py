@@ -21,8 +21,9 @@ from http_helpers import ARTICLES, DATES_Q, DESAL_Q, REEF_Q, UNRELATED_Q, ingest
 from openai_stub import OpenAIStub, Reply
 
 from index.documents import Filters, Passage
+from index.serial import SerialEmbedder
 from qa.assistant import Assistant
-from qa.http import BackgroundServer, SerialEmbedder
+from qa.http import BackgroundServer
 from qa.llm import OpenAIChatModel
 from qa.settings import ServerSettings, Settings
 
@@ -32,7 +33,7 @@ ARTICLE_TEXT = {a["id"]: a["text"] for a in ARTICLES}
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BackgroundServer]:
     home = tmp_path_factory.mktemp("http-home")
-    assistant = make_assistant(home, server=ServerSettings(max_body_bytes=64_000, max_question_chars=500))
+    assistant = make_assistant(home, server=ServerSettings(max_body_bytes=64_000), max_question_chars=500)
     with running(assistant) as srv:
         ingest(srv.url, ARTICLES)
         yield srv

@@ -1,4 +1,4 @@
-"""`sanad models prepare` builds the e5 folder in SANAD_HOME, and SANAD_EMBEDDER=e5 answers with it."""
+"""`sanad models prepare` builds the e5 folder in SANAD_MODELS (shared by every home); SANAD_EMBEDDER=e5 uses it."""
 
 from __future__ import annotations
 
@@ -15,11 +15,17 @@ SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 pytestmark = pytest.mark.slow
 
 
-def test_models_prepare_then_e5_answers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["models", "prepare", "--home", str(tmp_path), "--json"]) == 0
+def test_models_prepare_then_e5_answers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    models = tmp_path / "models"
+    monkeypatch.setenv("SANAD_MODELS", str(models))
+    assert main(["models", "prepare", "--home", str(tmp_path / "home"), "--json"]) == 0
     folder = Path(json.loads(capsys.readouterr().out)["path"])
-    assert folder.is_relative_to(tmp_path) and (folder / "model.safetensors").exists()
-    with Assistant(Settings(home=tmp_path, embedder="e5:fp32")) as assistant:
+    assert folder.is_relative_to(models) and (folder / "model.safetensors").exists()
+    assert not (tmp_path / "home").exists()  # nothing of the model lives in a home
+    built = (folder / "model.safetensors").stat().st_mtime_ns
+    with Assistant(Settings(home=tmp_path / "home", embedder="e5:fp32")) as assistant:
         assert assistant.embedder.identity.endswith("st-torch-fp32")
         assistant.ingest([SAMPLES / "book-fair.txt"])
         answer = assistant.ask("كم عدد دور النشر المشاركة في المعرض؟")
@@ -27,3 +33,6 @@ def test_models_prepare_then_e5_answers(tmp_path: Path, capsys: pytest.CaptureFi
         assert any("640" in c.quote for c in answer.citations)
         for c in answer.citations:
             assert assistant.article(c.article_id).text[c.start : c.end] == c.quote
+    with Assistant(Settings(home=tmp_path / "other-home", embedder="e5:fp32")) as other:
+        assert other.embedder.identity.endswith("st-torch-fp32")
+    assert (folder / "model.safetensors").stat().st_mtime_ns == built  # the second home reused it

@@ -151,8 +151,18 @@ def test_assistant_builds_the_reranker_the_settings_ask_for(tmp_path: Path) -> N
     assert assistant(HashTokenEmbedder(), "none").reranker is None
     with pytest.raises(ConfigError, match="token states"):
         _ = assistant(HashEmbedder(), "maxsim").reranker
-    with pytest.raises(ConfigError, match="unknown rerank mode"):
-        _ = assistant(HashTokenEmbedder(), "cross-encoder").reranker
+
+
+def test_an_unknown_setting_value_is_an_error_naming_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from qa.settings import load_settings
+
+    monkeypatch.setenv("SANAD_RETRIEVAL_RERANK", "cross-encoder")
+    monkeypatch.setenv("SANAD_RETRIEVAL_METHOD", "bm25")
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    message = str(err.value)
+    assert "SANAD_RETRIEVAL_RERANK='cross-encoder'" in message and "'auto', 'maxsim' or 'none'" in message
+    assert "SANAD_RETRIEVAL_METHOD='bm25'" in message and "'hybrid', 'dense' or 'lexical'" in message
 
 
 def test_only_the_first_ask_reports_loading(tmp_path: Path) -> None:

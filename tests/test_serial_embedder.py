@@ -10,7 +10,7 @@ import numpy as np
 from fakes import HashEmbedder
 
 from index.embeddings import Kind, Vectors
-from qa.http import SerialEmbedder, background_work
+from index.serial import SerialEmbedder, background_work
 
 
 class Recording:

@@ -4,43 +4,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .evaluate import EvalReport, evaluate
-from .settings import Settings
+from ..evaluate import EvalReport, evaluate
+from .common import EXIT_OK, add_home, err, out, positive, progress_bar, settings_from_args
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    console = Console(stderr=True)
-    overrides: dict[str, Any] = {}
-    if args.home:
-        overrides["home"] = args.home
-    settings = Settings(**overrides)
-    if args.embedder:
-        settings.embedder = args.embedder
+    settings = settings_from_args(args)
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
-        tasks: dict[str, Any] = {}
-
-        def progress(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total or None)
-            bar.update(tasks[stage], completed=done, total=total or None)
-
-        console.print(f"building an isolated index of {args.dataset} …", style="dim")
+    with progress_bar() as progress:
+        err.print(f"building an isolated index of {args.dataset} …", style="dim")
         report = evaluate(
             args.dataset,
             settings=settings,
@@ -57,12 +34,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report.as_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
-        Console().print(f"wrote {args.json}")
-    return 0
+        out.print(f"wrote {args.json}")
+    return EXIT_OK
 
 
 def print_report(report: EvalReport) -> None:
-    out = Console()
     title = (
         f"{report.dataset} · {report.articles} articles + {report.distractor_articles} distractors "
         f"({report.distractor_chunks} chunks) · "
@@ -94,23 +70,13 @@ def print_report(report: EvalReport) -> None:
     )
 
 
-def _positive(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        number = 0
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {value!r}")
-    return number
-
-
 def register(sub: Any) -> None:
     p = sub.add_parser("eval", help="measure retrieval and answers on a SQuAD-format QA set")
     p.add_argument("dataset", type=Path, help="SQuAD v1.1 JSON")
     p.add_argument("--questions", type=Path, help="parallel SQuAD file: take question texts from it (same ids)")
     p.add_argument("--distractors", type=Path, action="append", help="files/folders ingested beside the contexts")
     p.add_argument(
-        "--distractor-limit", type=_positive, metavar="N", help="only the first N distinct articles of the distractors"
+        "--distractor-limit", type=positive, metavar="N", help="only the first N distinct articles of the distractors"
     )
     p.add_argument("--methods", default="dense,lexical,hybrid")
     p.add_argument("-k", type=int, default=20)
@@ -118,11 +84,5 @@ def register(sub: Any) -> None:
     p.add_argument("--limit", type=int, help="only the first N questions")
     p.add_argument("--embedder", help="SANAD_EMBEDDER spec to evaluate")
     p.add_argument("--json", type=Path, metavar="OUT.json", help="write the report as JSON")
-    p.add_argument("--home", help="where the embedding cache lives (default: $SANAD_HOME)")
+    add_home(p)
     p.set_defaults(func=cmd_eval)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    from .cli import main
-
-    sys.exit(main(["eval", *sys.argv[1:]]))

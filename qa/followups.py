@@ -1,128 +1,26 @@
-"""Multi-turn chat: a saved session, follow-up questions made standalone, one turn at a time.
+"""Follow-up questions made standalone before retrieval.
 
-    session = ChatSession()
-    chat_turn(assistant, session, "من ترأس الوفد السوري إلى أنقرة؟")
-    chat_turn(assistant, session, "ومن قاد الجانب التركي؟")   # rewritten before retrieval
-    path.write_text(session.model_dump_json())               # …and ChatSession.model_validate_json
-
-A follow-up is rewritten into a standalone question before retrieval (:func:`rewrite_question`):
-by the chat model with the ``rewrite`` prompt when one is configured, else by carrying the key
-terms of the previous question and answer into a follow-up that looks elliptical. The first
-turn is never rewritten.
+A follow-up is rewritten into a standalone question (:func:`rewrite_question`): by the chat
+model with the ``rewrite`` prompt when one is configured, else by carrying the key terms of the
+previous question and answer into a follow-up that looks elliptical. The first turn is never
+rewritten. The turn itself is :meth:`qa.assistant.Assistant.chat`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-import tempfile
-import time
-import uuid
 from collections import Counter
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, Field, ValidationError
-
-from index.documents import Filters, Passage
-from index.errors import InputError, RequestError
 from index.normalize import normalise_with_map, tokens_with_spans
 
-from .extractive import STOPWORDS
-from .language import detect_language
-from .models import Answer
+from .citations import strip_markers
+from .language import STOPWORDS, detect_language
+from .session import Turn
 
 if TYPE_CHECKING:
-    from .assistant import Assistant
     from .llm import ChatModel
-
-Role = Literal["user", "assistant"]
-TokenCallback = Callable[[str], None]
-
-
-class Turn(BaseModel):
-    """One message of a conversation.
-
-    A user turn keeps what was typed (``content``) and the question actually answered
-    (``standalone_question``); an assistant turn keeps the answer text and the whole ``Answer``.
-    """
-
-    role: Role
-    content: str
-    standalone_question: str | None = None
-    answer: Answer | None = None
-
-
-def new_session_id() -> str:
-    return uuid.uuid4().hex
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-class ChatSession(BaseModel):
-    """A conversation; JSON round trip: ``model_dump_json()`` / ``ChatSession.model_validate_json``."""
-
-    id: str = Field(default_factory=new_session_id)
-    created: datetime = Field(default_factory=_now)
-    turns: list[Turn] = Field(default_factory=list)
-
-    @property
-    def last_answer(self) -> Answer | None:
-        """The most recent assistant answer, if any."""
-        for turn in reversed(self.turns):
-            if turn.role == "assistant" and turn.answer is not None:
-                return turn.answer
-        return None
-
-    def reset(self) -> None:
-        """Forget the conversation (the id stays)."""
-        self.turns.clear()
-
-    def save(self, path: str | Path) -> None:
-        """Write the session as JSON, atomically (temp file in the same folder, then rename)."""
-        atomic_write_text(Path(path), self.model_dump_json(indent=2))
-
-    @classmethod
-    def load(cls, path: str | Path) -> ChatSession:
-        """Read a session saved by :meth:`save`; :class:`InputError` names the file and the reason."""
-        p = Path(path)
-        try:
-            text = p.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"cannot read the chat session: {exc}", path=str(p)) from exc
-        try:
-            return cls.model_validate_json(text)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(part) for part in first.get("loc", ())) or "document"
-            raise InputError(
-                f"not a chat session ({exc.error_count()} problem(s); first at {where}: {first.get('msg', '')})",
-                path=str(p),
-            ) from exc
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that a crash leaves either the old file or the new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-# --- rewriting follow-ups --------------------------------------------------------------------
 
 
 def _words(text: str) -> frozenset[str]:
@@ -149,7 +47,6 @@ EXTRA_STOPWORDS = _words(
     """
 )
 _ARTICLE_PREFIXES = ("وال", "فال", "بال", "كال", "لل", "ال")
-_MARKER = re.compile(r"\s*\[\d+\]")
 MAX_QUESTION_TERMS = 8
 MAX_ANSWER_TERMS = 4
 MIN_CONTENT_TERMS = 2
@@ -243,10 +140,10 @@ def _answer_texts(reply: Turn) -> list[str]:
     """What the assistant said, claim by claim; nothing when it said the sources do not answer."""
     answer = reply.answer
     if answer is None:  # a history given as plain messages (the OpenAI-compatible endpoint)
-        return [_MARKER.sub("", reply.content)] if reply.content.strip() else []
+        return [strip_markers(reply.content)] if reply.content.strip() else []
     if answer.status != "answered":
         return []
-    return [c.text for c in answer.claims] or [_MARKER.sub("", answer.answer)]
+    return [c.text for c in answer.claims] or [strip_markers(answer.answer)]
 
 
 def carry_terms(history: Sequence[Turn], message: str) -> list[str]:
@@ -308,7 +205,7 @@ def _clean_rewrite(text: str) -> str:
 def _history_pairs(history: Sequence[Turn]) -> list[tuple[str, str]]:
     pairs: list[tuple[str, str]] = []
     for turn in history[-MAX_HISTORY_TURNS:]:
-        content = turn.content if turn.role == "user" else _MARKER.sub("", turn.content)
+        content = turn.content if turn.role == "user" else strip_markers(turn.content)
         pairs.append((turn.role, content[:MAX_REWRITE_CHARS]))
     return pairs
 
@@ -364,67 +261,3 @@ def drop_conjunction(message: str) -> str:
         _, index = normalise_with_map(message[start:end])
         return message[:start] + message[start + index[1] :]
     return message
-
-
-# --- one turn --------------------------------------------------------------------------------
-
-
-def _answer(assistant: Assistant, question: str, passages: list[Passage], on_token: TokenCallback | None) -> Answer:
-    chat_model = assistant.chat_model
-    if on_token is None or chat_model is None:
-        return assistant.answer(question, passages)
-    from .chat_stream import stream_answer
-
-    return stream_answer(chat_model, question, passages, on_token)
-
-
-def chat_turn(
-    assistant: Assistant,
-    session: ChatSession,
-    message: str,
-    *,
-    k: int | None = None,
-    filters: Filters | None = None,
-    on_token: TokenCallback | None = None,
-    on_rewrite: Callable[[str], None] | None = None,
-) -> Answer:
-    """Answer ``message`` in the context of ``session`` and append both turns to it.
-
-    Rewrites a follow-up into a standalone question (told to ``on_rewrite`` before retrieval),
-    retrieves with that, answers (streaming the answer text to ``on_token`` when a chat model is
-    configured). ``answer.question`` is the standalone question. Without an LLM, a follow-up
-    that names things of its own is answered by its own words from the passages that the
-    standalone question retrieved. The session is changed only when the turn succeeds.
-    ``answer.timings`` gains ``rewrite`` and ``retrieve``.
-    """
-    message = message.strip()
-    if not message:
-        raise RequestError("the message is empty")
-    limit = assistant.settings.server.max_question_chars
-    if len(message) > limit:
-        raise RequestError(f"the message is {len(message)} characters long; the limit is {limit}")
-    load = assistant.load()
-    t0 = time.perf_counter()
-    standalone = rewrite_question(session.turns, message, assistant.chat_model)
-    t1 = time.perf_counter()
-    if on_rewrite is not None:
-        on_rewrite(standalone)
-    passages = assistant.search(standalone, k=k, filters=filters)
-    t2 = time.perf_counter()
-    question = standalone
-    if assistant.chat_model is None and standalone != message and len(content_terms(message)) >= MIN_CONTENT_TERMS:
-        # Without an LLM the carried terms steer retrieval; the extractive answerer then weighs the
-        # sentences by the words the user asked with (the carried ones would only dilute them).
-        question = drop_conjunction(message)
-    answer = _answer(assistant, question, passages, on_token)
-    answer.question = standalone
-    answer.timings = {
-        **({"load": load} if load else {}),
-        "rewrite": t1 - t0,
-        "retrieve": t2 - t1,
-        **answer.timings,
-        "total": time.perf_counter() - t0 + load,
-    }
-    session.turns.append(Turn(role="user", content=message, standalone_question=standalone))
-    session.turns.append(Turn(role="assistant", content=answer.answer, answer=answer))
-    return answer

@@ -23,14 +23,15 @@ from rich.text import Text
 
 from index.errors import SanadError
 
-from .cli import _filter_args, _filters, _settings, err, out, print_answer
+from .common import add_filters, add_home, assistant_from_args, err, filters_from_args, out
+from .render import print_answer
 
 if TYPE_CHECKING:  # the heavy modules load when the command runs, not for `sanad -h`
     from index.documents import Article, Filters
 
-    from .assistant import Assistant
-    from .chat import ChatSession
-    from .models import Answer, Citation
+    from ..assistant import Assistant
+    from ..models import Answer, Citation
+    from ..session import ChatSession
 
 PROMPT = "› "
 QUOTE_STYLE = "bold black on yellow"
@@ -148,8 +149,6 @@ class ChatApp:
         return True
 
     def turn(self, message: str) -> Answer:
-        from .chat import chat_turn
-
         streamed = Text()
         live: Live | None = None
         stream = self.assistant.chat_model is not None and self.console.is_terminal
@@ -168,8 +167,7 @@ class ChatApp:
                 live.update(streamed)
 
         try:
-            answer = chat_turn(
-                self.assistant,
+            answer = self.assistant.chat(
                 self.session,
                 message,
                 k=self.k,
@@ -230,20 +228,19 @@ class ChatApp:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from .assistant import Assistant
-    from .chat import ChatSession
+    from ..session import ChatSession
 
     path: Path | None = args.session
     session = ChatSession.load(path) if path is not None and path.exists() else ChatSession()
-    assistant = Assistant(_settings(args))
-    app = ChatApp(assistant, session, session_path=path, k=args.k, filters=_filters(args))
+    assistant = assistant_from_args(args)
+    app = ChatApp(assistant, session, session_path=path, k=args.k, filters=filters_from_args(args))
     with contextlib.suppress(BrokenPipeError):
         return app.run()
     return 0
 
 
 def register(sub: Any) -> None:
-    """Add ``chat`` to the ``sanad`` subcommands (see ``qa.cli.EXTRA_COMMANDS``)."""
+    """Add ``chat`` to the ``sanad`` subcommands."""
     p = sub.add_parser("chat", help="a multi-turn conversation with cited answers")
     p.add_argument(
         "--session",
@@ -251,6 +248,6 @@ def register(sub: Any) -> None:
         metavar="FILE",
         help="continue the conversation in FILE; save it there after each turn",
     )
-    p.add_argument("--home", help="data folder (default: $SANAD_HOME or a per-user folder)")
-    _filter_args(p)
+    add_home(p)
+    add_filters(p)
     p.set_defaults(func=cmd_chat)

@@ -1,6 +1,6 @@
 """The ``sanad serve`` subcommand: the HTTP API and the chat page on uvicorn.
 
-Registered into ``qa.cli.EXTRA_COMMANDS`` by the CLI (``EXTRA_COMMANDS.append(http_cli.register)``).
+The server's assistant comes from the composition root (:func:`qa.http.default_assistant`).
 """
 
 from __future__ import annotations
@@ -8,16 +8,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .settings import Settings
+from .common import add_home, settings_from_args
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .http import serve
+    from ..http import serve
 
-    overrides: dict[str, Any] = {}
-    if args.home:
-        overrides["home"] = args.home
-    settings = Settings(**overrides)
+    settings = settings_from_args(args)
     if args.host:
         settings.server.host = args.host
     if args.port is not None:
@@ -38,5 +35,5 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--host", default=None, help="address to listen on (default: $SANAD_SERVER_HOST or 127.0.0.1)")
     p.add_argument("--port", type=int, default=None, help="port (default: $SANAD_SERVER_PORT or 8000)")
-    p.add_argument("--home", help="data folder (default: $SANAD_HOME or a per-user folder)")
+    add_home(p)
     p.set_defaults(func=cmd_serve)

@@ -1,0 +1,94 @@
+"""How answers, passages, articles and ingest reports look in the terminal.
+
+Everything shown passes :func:`safe`: article text is data, and control characters (ESC
+sequences that clear the screen, set the window title or hide a link) never reach the terminal.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from rich.table import Table
+
+from index.documents import ArticleInfo, Passage
+from index.indexer import IngestReport
+
+from ..models import Answer
+from ..references import references
+from .common import err, out
+
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def safe(text: str) -> str:
+    """``text`` with C0/C1 control characters (ESC, BEL, CSI …) shown as ``�``; newlines and tabs kept."""
+    return _CONTROL.sub("\ufffd", text)
+
+
+def print_answer(answer: Answer) -> None:
+    style = "bold" if answer.status == "answered" else "bold yellow"
+    out.print(safe(answer.answer), style=style)
+    if answer.citations:
+        out.print()
+        out.print("المراجع / References:" if answer.language == "ar" else "References:", style="dim")
+        for ref in references(answer):
+            out.print(safe(ref.label), style="cyan")
+            out.print(f"    {safe(ref.quote)}", style="dim")
+    if answer.unsupported_claims:
+        out.print(f"({answer.unsupported_claims} unsupported claim(s) dropped)", style="yellow")
+    timing = ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in answer.timings.items())
+    mode = answer.mode + (f" · {safe(answer.model)}" if answer.model else "")
+    out.print(f"{mode} · {timing}", style="dim")
+
+
+def print_passages(passages: Sequence[Passage]) -> None:
+    for rank, p in enumerate(passages, 1):
+        title = safe(p.title or p.article_id)
+        out.print(f"{rank}. {title}  [{safe(p.article_id)} {p.start}–{p.end}]  {p.score:.3f}", style="cyan")
+        out.print(safe(p.text))
+        out.print()
+
+
+def print_articles(infos: Sequence[ArticleInfo]) -> None:
+    table = Table(show_header=True)
+    for col in ("id", "title", "date", "source", "chunks"):
+        table.add_column(col)
+    for i in infos:
+        table.add_row(safe(i.id), safe(i.title), i.date.isoformat() if i.date else "", safe(i.source), str(i.chunks))
+    out.print(table)
+
+
+SKIPPED_ROWS = 50
+"""Skipped inputs listed one by one; beyond that they are summarised by reason."""
+
+
+def print_report(report: IngestReport) -> None:
+    table = Table(title="ingest", show_header=True)
+    for col in ("added", "updated", "unchanged", "skipped", "chunks", "seconds"):
+        table.add_column(col, justify="right")
+    table.add_row(
+        str(len(report.added)),
+        str(len(report.updated)),
+        str(len(report.unchanged)),
+        str(len(report.skipped)),
+        str(report.chunks),
+        f"{report.seconds:.1f}",
+    )
+    out.print(table)
+    if not report.skipped:
+        return
+    skipped = Table(title="skipped", show_header=True)
+    skipped.add_column("file")
+    skipped.add_column("line", justify="right")
+    skipped.add_column("reason")
+    for s in report.skipped[:SKIPPED_ROWS]:
+        skipped.add_row(safe(s.path), "" if s.line is None else str(s.line), safe(s.reason))
+    err.print(skipped)
+    rest = report.skipped[SKIPPED_ROWS:]
+    if rest:
+        counts: dict[str, int] = {}
+        for s in rest:
+            counts[s.reason] = counts.get(s.reason, 0) + 1
+        summary = ", ".join(f"{n} × {safe(reason)}" for reason, n in sorted(counts.items(), key=lambda kv: -kv[1])[:10])
+        err.print(f"… and {len(rest)} more skipped: {summary} (--json lists them all)")
