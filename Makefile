@@ -15,7 +15,7 @@ DEMO_Q ?= كم تبلغ الطاقة الإنتاجية لمحطة تحلية ا
 endif
 DEMO_HOME ?= .sanad/demo
 
-.PHONY: install dev demo test lint bench clean
+.PHONY: install dev demo test smoke lint bench browser clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,8 +39,19 @@ demo: $(VENV)/.installed
 	@echo "== ask: $(DEMO_Q)"
 	SANAD_HOME=$(DEMO_HOME) $(BIN)/sanad ask "$(DEMO_Q)"
 
-test: $(VENV)/.dev
+# Debian's chromium for the browser tests (the web page, shipped and not): installed when missing.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "== installing Debian's chromium for the browser tests"; \
+	  (apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null) \
+	  || echo "warning: could not install chromium (the browser tests fail under CI=true, skip otherwise)"; }
+
+test: $(VENV)/.dev browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The shipped path in about a minute: fresh home, the seeds, sanad ask, sanad serve + /v1/ask.
+smoke: $(VENV)/.installed
+	BIN=$(BIN) DEMO_DATA=$(DEMO_DATA) DEMO_Q="$(DEMO_Q)" bash .ci/smoke
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check index qa tests benchmarks

@@ -85,6 +85,7 @@ class IngestReport:
             "chunks": self.chunks,
             "seconds": round(self.seconds, 3),
             "article_ids": {"added": self.added, "updated": self.updated},
+            "items": [item.as_dict() for item in self.items],
         }
 
 

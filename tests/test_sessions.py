@@ -8,7 +8,7 @@ import time
 import pytest
 
 from index.errors import NotFoundError
-from qa.sessions import SessionStore
+from qa.http.sessions import SessionStore
 
 
 class Clock:

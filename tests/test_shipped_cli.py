@@ -33,7 +33,8 @@ def test_ingest_is_incremental(env: dict[str, str]) -> None:
     again = run_sanad(env, "ingest", str(SAMPLES))
     assert "unchanged" in again.stdout and "Traceback" not in again.stderr
     report = json.loads(run_sanad(env, "ingest", str(SAMPLES), "--json").stdout)
-    assert report["added"] == 0 and len(report["unchanged"]) == 2 and report["chunks"] == 0
+    assert report["added"] == 0 and report["unchanged"] == 2 and report["chunks"] == 0
+    assert [item["status"] for item in report["items"]] == ["unchanged", "unchanged"]
 
 
 def check_answer(answer: dict[str, Any]) -> None:

@@ -1,0 +1,120 @@
+"""The request and response bodies of the HTTP API (pydantic models, also its OpenAPI schemas)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from index.documents import ArticleInfo, Filters, Passage
+
+from ..models import Answer
+
+MODEL_ID = "sanad"
+
+
+class FiltersIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sources: list[str] = Field(default_factory=list, description="Keep only these sources (any of).")
+    since: date | None = Field(default=None, description="Only articles dated on or after (YYYY-MM-DD).")
+    until: date | None = Field(default=None, description="Only articles dated on or before (YYYY-MM-DD).")
+
+    def filters(self) -> Filters | None:
+        f = Filters(sources=self.sources, since=self.since, until=self.until)
+        return None if f.empty else f
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str
+    k: int | None = Field(default=None, ge=1, le=100, description="Passages to retrieve (default: settings).")
+    filters: FiltersIn | None = None
+    stream: bool = Field(default=False, description="Same as sending Accept: text/event-stream.")
+
+
+class SearchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    query: str
+    k: int | None = Field(default=None, ge=1, le=100)
+    filters: FiltersIn | None = None
+
+
+class SearchResponse(BaseModel):
+    query: str
+    passages: list[Passage]
+
+
+class ChatRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    message: str
+    session_id: str | None = Field(default=None, description="Omit to start a new session.")
+    k: int | None = Field(default=None, ge=1, le=100)
+    filters: FiltersIn | None = None
+    stream: bool = False
+
+
+class ChatResponse(BaseModel):
+    session_id: str
+    question: str = Field(description="The standalone question that was answered (follow-ups are rewritten).")
+    answer: Answer
+    turns: int = Field(description="Messages in the session so far.")
+
+
+class IngestRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    articles: list[dict[str, Any]] = Field(
+        min_length=1,
+        description="Article objects: id, title, text (or content), optional date, source, url, summary.",
+    )
+
+
+class IngestItem(BaseModel):
+    index: int = Field(description="Position of the article in the request (0-based).")
+    id: str | None = None
+    status: Literal["added", "updated", "unchanged", "skipped"]
+    reason: str | None = None
+
+
+class IngestResponse(BaseModel):
+    ok: bool = Field(description="False when any article was skipped (see items and skipped).")
+    added: int
+    updated: int
+    unchanged: int
+    chunks: int
+    seconds: float
+    items: list[IngestItem]
+    skipped: list[dict[str, Any]]
+
+
+class ArticlesResponse(BaseModel):
+    count: int
+    articles: list[ArticleInfo]
+
+
+class ForgetResponse(BaseModel):
+    article_id: str
+    chunks_removed: int
+
+
+class CompletionMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    role: str
+    content: str | list[dict[str, Any]] | None = None
+
+
+class CompletionRequest(BaseModel):
+    """The parts of an OpenAI chat-completions request Sanad uses; other fields are accepted and ignored."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str = MODEL_ID
+    messages: list[CompletionMessage] = Field(min_length=1)
+    stream: bool = False
+    stream_options: dict[str, Any] | None = None
