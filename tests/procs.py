@@ -22,6 +22,7 @@ import termios
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -194,6 +195,13 @@ class Terminal:
     def type(self, line: str) -> None:
         os.write(self.master, line.encode("utf-8"))
 
+    def converse(self, lines: list[str]) -> int:
+        """Type each line at its prompt (the last one should leave, e.g. ``/quit``); the exit status."""
+        for n, line in enumerate(lines, 1):
+            self.prompts(n)
+            self.type(line + "\r")
+        return self.exit_status()
+
     def exit_status(self, timeout: float = 30.0) -> int:
         deadline = time.monotonic() + timeout
         while self.proc.poll() is None and time.monotonic() < deadline:
@@ -224,6 +232,25 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+
+
+def click_citations_and_check_highlights(
+    page: Any, answer: Any, citations: list[dict[str, Any]], texts: dict[str, str]
+) -> None:
+    """Click each citation marker of ``answer`` (a page locator) in turn: the highlighted span in the
+    article panel is the article's own text at the citation's offsets, and equals its quote."""
+    from playwright.sync_api import expect
+
+    markers = answer.locator(".text button.cite")
+    expect(markers).to_have_count(len(citations))
+    for i, citation in enumerate(citations):
+        markers.nth(i).click()
+        mark = page.locator("#article-text mark#highlight")
+        expect(mark).to_have_attribute("data-n", str(citation["n"]))
+        article = texts[citation["article_id"]]
+        assert mark.text_content() == citation["quote"] == article[citation["start"] : citation["end"]]
+        expect(page.locator("#article-text")).to_have_text(article)
+        expect(page.locator("#article-warning")).to_be_hidden()
 
 
 def chromium_missing() -> bool:

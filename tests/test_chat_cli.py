@@ -62,15 +62,7 @@ def test_a_conversation_in_a_terminal(tmp_path: Path, terminal: Callable[..., Te
     assert ingest.returncode == 0, ingest.stderr
 
     t = terminal([*sanad(), "chat", "--session", str(session_file)], env)
-    t.prompts(1)
-    t.type(Q1 + "\r")
-    t.prompts(2)
-    t.type(Q2 + "\r")
-    t.prompts(3)
-    t.type("/sources 1\r")
-    t.prompts(4)
-    t.type("/quit\r")
-    assert t.exit_status() == 0
+    assert t.converse([Q1, Q2, "/sources 1", "/quit"]) == 0
     shown = t.plain
 
     # Two answers, each with its references underneath.

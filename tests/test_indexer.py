@@ -116,3 +116,32 @@ def test_forget_removes_article_and_chunks(tmp_path: Path) -> None:
     n = store.count()
     assert indexer.forget(article_id) == n
     assert store.count() == 0 and store.list_articles() == []
+
+
+def test_the_report_has_one_item_per_input_in_order(tmp_path: Path) -> None:
+    from index.readers import articles_from_records
+
+    indexer, store = _indexer(tmp_path)
+    indexer.ingest(articles_from_records([{"id": "b", "title": "معرض", "text": ARTICLE_B}], origin="api"))
+    records = [
+        {"id": "a", "title": "اجتماع", "text": ARTICLE_A},  # new
+        {"title": "بلا نص"},  # refused by the reader
+        {"id": "b", "title": "معرض", "text": ARTICLE_B},  # already indexed
+        {"id": "c", "title": "نسخة", "text": ARTICLE_A},  # same text as "a" in this run
+        {"id": "a", "title": "مكرر", "text": "نص آخر تماما."},  # the same id again
+    ]
+    report = indexer.ingest(articles_from_records(records, origin="api"))
+    got = [(i.index, i.article_id, i.status) for i in report.items]
+    assert got == [
+        (0, "a", "added"),
+        (1, None, "skipped"),
+        (2, "b", "unchanged"),
+        (3, "c", "skipped"),
+        (4, None, "skipped"),
+    ]
+    reasons = [i.reason for i in report.items]
+    assert reasons[0] is None and reasons[2] is None
+    assert "text" in str(reasons[1]) and not str(reasons[1]).startswith("[")  # the reason alone, no "[1]:" prefix
+    assert "same text" in str(reasons[3]) and "duplicate id" in str(reasons[4])
+    assert report.as_dict()["items"][0] == {"index": 0, "id": "a", "status": "added", "reason": None}
+    store.close()

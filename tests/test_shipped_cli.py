@@ -75,15 +75,7 @@ def test_articles(env: dict[str, str]) -> None:
 def test_chat_in_a_terminal(env: dict[str, str]) -> None:
     t = Terminal([*sanad_cmd(), "chat"], {**env, "TERM": "xterm-256color"})
     try:
-        t.prompts(1)
-        t.type(DESAL_Q + "\r")
-        t.prompts(2)
-        t.type(FOLLOW_UP + "\r")
-        t.prompts(3)
-        t.type("/sources 1\r")
-        t.prompts(4)
-        t.type("/quit\r")
-        assert t.exit_status() == 0
+        assert t.converse([DESAL_Q, FOLLOW_UP, "/sources 1", "/quit"]) == 0
     finally:
         t.close()
     shown = t.plain

@@ -9,7 +9,17 @@ from typing import Any
 
 import httpx
 import pytest
-from procs import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, SAMPLES, chromium_missing, run_sanad, sanad_serve, user_env
+from procs import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    SAMPLES,
+    chromium_missing,
+    click_citations_and_check_highlights,
+    run_sanad,
+    sanad_serve,
+    user_env,
+)
 
 pytestmark = [
     pytest.mark.shipped,
@@ -53,14 +63,7 @@ def test_ask_in_arabic_and_click_a_citation(server: str) -> None:
             expect(answer).to_have_attribute("data-status", "answered", timeout=120_000)
             expect(answer).to_have_attribute("dir", "rtl")
             expect(answer.locator(".text")).to_have_text(expected["answer"])
-            markers = answer.locator(".text button.cite")
-            expect(markers).to_have_count(len(expected["citations"]))
-            for i, citation in enumerate(expected["citations"]):
-                markers.nth(i).click()
-                mark = page.locator("#article-text mark#highlight")
-                expect(mark).to_have_attribute("data-n", str(citation["n"]))
-                article = texts[citation["article_id"]]
-                assert mark.text_content() == article[citation["start"] : citation["end"]] == citation["quote"]
+            click_citations_and_check_highlights(page, answer, expected["citations"], texts)
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(SCREENSHOT), full_page=True)
             assert errors == [], f"JavaScript errors on the page: {errors}"

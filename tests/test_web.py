@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from http_helpers import ARTICLES, DATES_Q, DESAL_Q, REEF_Q, UNRELATED_Q, ingest, make_assistant, running
-from procs import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, chromium_missing
+from procs import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, chromium_missing, click_citations_and_check_highlights
 
 from qa.http import BackgroundServer
 
@@ -103,17 +103,7 @@ def test_ask_click_citation_and_see_the_quote_highlighted(page: Page, server: Ba
     expect(user).to_have_attribute("dir", "rtl")
     expect(answer).to_have_attribute("dir", "rtl")
     expect(answer.locator(".text")).to_have_text(expected["answer"])
-    markers = answer.locator(".text button.cite")
-    expect(markers).to_have_count(len(expected["citations"]))
-
-    for i, citation in enumerate(expected["citations"]):
-        markers.nth(i).click()
-        mark = page.locator("#article-text mark#highlight")
-        expect(mark).to_have_attribute("data-n", str(citation["n"]))
-        article = ARTICLE_TEXT[citation["article_id"]]
-        assert mark.text_content() == citation["quote"] == article[citation["start"] : citation["end"]]
-        expect(page.locator("#article-text")).to_have_text(article)
-        expect(page.locator("#article-warning")).to_be_hidden()
+    click_citations_and_check_highlights(page, answer, expected["citations"], ARTICLE_TEXT)
     # The offsets were code points, not UTF-16 units: astral characters came before the quote.
     assert any(
         any(ord(ch) > 0xFFFF for ch in ARTICLE_TEXT[c["article_id"]][: c["start"]]) for c in expected["citations"]

@@ -35,7 +35,7 @@ Errors are JSON: ``{"error": {"code": ..., "message": ..., ...}}`` (``SanadError
 an unexpected failure is logged here and reaches the client as a generic 500 without details.
 With ``SANAD_API_KEY`` set every route except ``/healthz`` and the page shell (``/``,
 ``/static/…``) needs ``Authorization: Bearer <key>``. Request bodies are bounded
-(``SANAD_SERVER_MAX_BODY_BYTES``, 413) and so are questions (``SANAD_SERVER_MAX_QUESTION_CHARS``,
+(``SANAD_SERVER_MAX_BODY_BYTES``, 413) and so are questions (``SANAD_MAX_QUESTION_CHARS``,
 422). Blocking work (embedding, chromadb, the LLM) runs in the thread pool; writes go through
 the Assistant's write lock, and the default embedder is shared behind a lock of its own.
 """
