@@ -32,11 +32,15 @@ article to re-index or drop (the indexer must write chromadb first, then this in
 :meth:`LexicalIndex.rebuild` builds a whole new generation and switches ``CURRENT`` by rename.
 An index built with another analyser or schema, or one that cannot be opened, is replaced by
 an empty one on open (``recovered`` says why), and the store diff then refills it.
+
+The code is split: :mod:`index.lexical_generation` holds one generation on disk (tantivy schema
+and SQLite sidecar), :mod:`index.lexical_query` the search filters, :class:`QueryStats` and the
+query limits, :mod:`index.lexical_sync` the article hashes and :class:`Diff`; this module holds
+:class:`LexicalIndex`, which manages the generations, writes and reads.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 import shutil
@@ -46,12 +50,14 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .documents import Chunk, Filters, Passage, date_number
+from .documents import Chunk, Filters, Passage
 from .errors import ConfigError, StoreError
+from .lexical_generation import SCHEMA_VERSION, Generation, chunk_fields, load_tantivy
+from .lexical_query import BM25_K1, MAX_QUERY_TERMS, SCRIPT_FULL_SHARE, QueryStats, filter_query
+from .lexical_sync import Diff, fingerprint
 from .stemming import (
     DEFAULT_NGRAM,
     DEFAULT_STEMMER,
@@ -63,99 +69,21 @@ from .stemming import (
     words,
 )
 
-SCHEMA_VERSION = "2"
-MAX_QUERY_TERMS = 256
+__all__ = [
+    "BM25_K1",
+    "MAX_QUERY_TERMS",
+    "SCHEMA_VERSION",
+    "SCRIPT_FULL_SHARE",
+    "WRITER_HEAP",
+    "WRITER_WAIT_S",
+    "Diff",
+    "LexicalIndex",
+    "QueryStats",
+    "fingerprint",
+]
+
 WRITER_HEAP = 32_000_000
 WRITER_WAIT_S = 30.0
-# The lexical leg gets its full weight when at least this share of the corpus's words is in the
-# question's script (Arabic or Latin), and proportionally less below: an English question over
-# Arabic news with a few English names in it must not lean on those.
-SCRIPT_FULL_SHARE = 0.5
-BM25_K1 = 1.2  # tantivy's fixed BM25 parameters (b = 0.75)
-
-_SQL_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS articles (article_id TEXT PRIMARY KEY, content_hash TEXT NOT NULL,"
-    " chunks INTEGER NOT NULL, arabic_words INTEGER NOT NULL, latin_words INTEGER NOT NULL)",
-)
-
-
-def _tantivy() -> Any:
-    try:
-        import tantivy
-    except ImportError as exc:  # pragma: no cover - dependency is required
-        raise ConfigError("the tantivy package is not installed: pip install tantivy") from exc
-    return tantivy
-
-
-@dataclass
-class Diff:
-    """What differs between the lexical index and the store (see :meth:`LexicalIndex.diff`)."""
-
-    missing: list[str] = field(default_factory=list)  # in the store, not here
-    stale: list[str] = field(default_factory=list)  # here with another content hash
-    extra: list[str] = field(default_factory=list)  # here, not in the store
-
-    @property
-    def clean(self) -> bool:
-        return not (self.missing or self.stale or self.extra)
-
-    @property
-    def to_index(self) -> list[str]:
-        """Articles to (re-)upsert from the store."""
-        return self.missing + self.stale
-
-
-@dataclass
-class QueryStats:
-    """What the fusion needs to know about a query's lexical side."""
-
-    terms: list[str]
-    coverage: float  # words_found, discounted when the corpus is hardly written in the query's script
-    bound: float  # the highest BM25 score a chunk could reach (all terms, saturated)
-    words_found: float = 0.0  # share of the query's distinct words (stems) found in the index
-    script_share: float = 1.0  # share of the corpus's words in the query's script
-
-
-def fingerprint(chunk_ids: Iterable[str]) -> str:
-    """A stand-in content hash: the article's chunk ids (themselves content hashes), sorted."""
-    return "chunks:" + hashlib.sha256("\n".join(sorted(chunk_ids)).encode()).hexdigest()[:16]
-
-
-def _chunk_fields(p: Passage | Chunk) -> tuple[str, str, str, int]:
-    if isinstance(p, Passage):
-        return p.chunk_id, p.article_id, p.source, date_number(p.date)
-    return p.id, p.article_id, "", 0
-
-
-class _Generation:
-    """One generation on disk: the tantivy index and its SQLite sidecar."""
-
-    def __init__(self, root: Path, analyser: str) -> None:
-        tv = _tantivy()
-        self.root = root
-        sb = tv.SchemaBuilder()
-        sb.add_text_field("chunk_id", stored=True, tokenizer_name="raw", index_option="basic")
-        sb.add_text_field("article_id", stored=False, tokenizer_name="raw", index_option="basic")
-        sb.add_text_field("source", stored=False, tokenizer_name="raw", index_option="basic")
-        sb.add_integer_field("date", stored=False, indexed=True, fast=True)
-        sb.add_text_field("body", stored=False, tokenizer_name="whitespace", index_option="freq")
-        self.schema = sb.build()
-        (root / "tantivy").mkdir(parents=True, exist_ok=True)
-        self.index = tv.Index(self.schema, path=str(root / "tantivy"), reuse=True)
-        self.db = sqlite3.connect(root / "lexical.sqlite3", check_same_thread=False, timeout=30.0, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        for stmt in _SQL_SCHEMA:
-            self.db.execute(stmt)
-        want = {"schema": SCHEMA_VERSION, "analyser": analyser}
-        have = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
-        if have and have != want:
-            raise ConfigError(f"lexical index built with {have}, need {want}")
-        self.db.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", list(want.items()))
-
-    def close(self) -> None:
-        self.db.close()
 
 
 class LexicalIndex:
@@ -195,7 +123,7 @@ class LexicalIndex:
         numbers = [int(p.name[4:]) for p in self.path.glob("gen-*") if p.name[4:].isdigit()]
         return f"gen-{max(numbers, default=0) + 1:06d}"
 
-    def _open(self) -> _Generation:
+    def _open(self) -> Generation:
         try:
             self.path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -203,7 +131,7 @@ class LexicalIndex:
         name = self._current_name()
         if name and (self.path / name).is_dir():
             try:
-                gen = _Generation(self.path / name, self.analyser)
+                gen = Generation(self.path / name, self.analyser)
             except (ConfigError, OSError, ValueError, sqlite3.Error) as exc:
                 self.recovered = f"replaced an unusable lexical index ({exc}); it is refilled from the store"
             else:
@@ -215,13 +143,13 @@ class LexicalIndex:
             self.recovered = f"lexical index generation {name} is missing; it is refilled from the store"
         fresh = self._next_name()
         try:
-            gen = _Generation(self.path / fresh, self.analyser)
+            gen = Generation(self.path / fresh, self.analyser)
         except (OSError, ValueError, sqlite3.Error) as exc:
             raise StoreError(f"cannot create the lexical index at {self.path}: {exc}", path=str(self.path)) from exc
         self._switch_to(fresh)
         return gen
 
-    def _fresh(self) -> _Generation:
+    def _fresh(self) -> Generation:
         """The live generation, seeing other processes' commits (and rebuilds) too. Cheap: ~20 µs."""
         name = self._current_name() if self._follow else None
         if name and name != self._gen.root.name and (self.path / name).is_dir():
@@ -284,9 +212,9 @@ class LexicalIndex:
                 ws = words(p.text)
                 a, la = script_counts(ws)
                 arabic, latin = arabic + a, latin + la
-                rows.append((_chunk_fields(p), " ".join(terms_of_words(ws, self.stemmer, self.ngram))))
+                rows.append((chunk_fields(p), " ".join(terms_of_words(ws, self.stemmer, self.ngram))))
             docs[aid], scripts[aid] = rows, (arabic, latin)
-        tv = _tantivy()
+        tv = load_tantivy()
 
         def write(writer: Any) -> None:
             for aid, items in docs.items():
@@ -353,7 +281,7 @@ class LexicalIndex:
         with self._lock:  # held throughout: other threads never see the staging generation
             self._fresh()
             name = self._next_name()
-            old, staging = self._gen, _Generation(self.path / name, self.analyser)
+            old, staging = self._gen, Generation(self.path / name, self.analyser)
             self._gen, self._follow = staging, False
             try:
                 by_article: dict[str, list[Passage]] = defaultdict(list)
@@ -433,32 +361,15 @@ class LexicalIndex:
         terms = list(dict.fromkeys(self.terms(query)))[:MAX_QUERY_TERMS]
         if not terms or k < 1:
             return []
-        tv = _tantivy()
+        tv = load_tantivy()
         with self._lock:
             gen = self._fresh()
             q = tv.Query.boolean_query(
                 [(tv.Occur.Should, tv.Query.term_query(gen.schema, "body", t, index_option="freq")) for t in terms]
             )
-            flt = _filter_query(tv, gen.schema, filters)
+            flt = filter_query(tv, gen.schema, filters)
             if flt is not None:
                 q = tv.Query.boolean_query([(tv.Occur.Must, q), (tv.Occur.Must, tv.Query.const_score_query(flt, 0.0))])
             searcher = gen.index.searcher()
             hits = searcher.search(q, k, count=False).hits
             return [(str(searcher.doc(addr)["chunk_id"][0]), float(score)) for score, addr in hits if score > 0]
-
-
-def _filter_query(tv: Any, schema: Any, filters: Filters | None) -> Any:
-    if filters is None or filters.empty:
-        return None
-    parts: list[Any] = []
-    if filters.sources:
-        parts.append(tv.Query.term_set_query(schema, "source", list(filters.sources)))
-    if filters.article_ids:
-        parts.append(tv.Query.term_set_query(schema, "article_id", list(filters.article_ids)))
-    if filters.since or filters.until:
-        lower = date_number(filters.since) if filters.since else 1  # unknown dates (0) never match
-        upper = date_number(filters.until) if filters.until else None
-        parts.append(tv.Query.range_query(schema, "date", tv.FieldType.Integer, lower, upper))
-    if len(parts) == 1:
-        return parts[0]
-    return tv.Query.boolean_query([(tv.Occur.Must, p) for p in parts])
