@@ -56,15 +56,28 @@ class ItemResult:
 
 @dataclass
 class IngestReport:
-    """Ids by outcome, skipped inputs with their reasons, and one :class:`ItemResult` per input item."""
+    """One :class:`ItemResult` per input item (the ids by outcome are read off them), and the
+    skipped inputs with where they came from and why."""
 
     items: list[ItemResult] = field(default_factory=list)
-    added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     chunks: int = 0
     seconds: float = 0.0
+
+    def ids(self, status: Outcome) -> list[str]:
+        return [i.article_id for i in self.items if i.status == status and i.article_id is not None]
+
+    @property
+    def added(self) -> list[str]:
+        return self.ids("added")
+
+    @property
+    def updated(self) -> list[str]:
+        return self.ids("updated")
+
+    @property
+    def unchanged(self) -> list[str]:
+        return self.ids("unchanged")
 
     @property
     def ok(self) -> bool:
@@ -181,7 +194,6 @@ class Indexer:
             seen_text[text_key] = item.id
             old = known.get(item.id)
             if old == item.content_hash:
-                report.unchanged.append(item.id)
                 report.items.append(ItemResult(n - 1, item.id, "unchanged"))
             else:
                 outcome: Outcome = "added" if old is None else "updated"
@@ -240,9 +252,7 @@ class Indexer:
         if self.lexical is not None:
             passages = [p for article, _, chunks in group for p in chunk_passages(article, chunks)]
             self.lexical.upsert(passages, content_hashes={a.id: a.content_hash for a, _, _ in group})
-        for article, outcome, chunks in group:
-            (report.added if outcome == "added" else report.updated).append(article.id)
-            report.chunks += len(chunks)
+        report.chunks += sum(len(chunks) for _, _, chunks in group)
 
     def _write_sentences(self, group: list[tuple[Article, Outcome, list[Chunk]]]) -> None:
         """Embed each distinct sentence of the group's articles once (chunks overlap by one)."""

@@ -254,7 +254,10 @@ class Assistant:
         return check_question(text, self.settings.max_question_chars, what)
 
     def search(self, query: str, *, k: int | None = None, filters: Filters | None = None) -> list[Passage]:
-        query = self.check_question(query, "query")
+        return self._retrieve(self.check_question(query, "query"), k, filters)
+
+    def _retrieve(self, query: str, k: int | None, filters: Filters | None) -> list[Passage]:
+        """Retrieval for a question already checked (a rewritten follow-up may run past the limit)."""
         return self.retriever.retrieve(query, check_k(k, self.settings.retrieval.k), filters)
 
     def ask(self, question: str, *, k: int | None = None, filters: Filters | None = None) -> Answer:
@@ -262,7 +265,7 @@ class Assistant:
         t0 = time.perf_counter()
         load = self.warm_up()
         loaded = time.perf_counter()
-        passages = self.search(question, k=k, filters=filters)
+        passages = self._retrieve(question, k, filters)
         t1 = time.perf_counter()
         answer = self.answer(question, passages)
         answer.timings = {
@@ -324,7 +327,7 @@ class Assistant:
         t1 = time.perf_counter()
         if on_rewrite is not None:
             on_rewrite(standalone)
-        passages = self.search(standalone, k=k, filters=filters)
+        passages = self._retrieve(standalone, k, filters)
         t2 = time.perf_counter()
         question = standalone
         if self.chat_model is None and standalone != message and len(content_terms(message)) >= MIN_CONTENT_TERMS:

@@ -3,29 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from procs import SAMPLES, run_sanad, user_env
 
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = ROOT / "samples"
 pytestmark = pytest.mark.slow
 
 
 def sanad(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SANAD_", "OPENAI_"))}
-    env["SANAD_HOME"] = str(home)
-    exe = shutil.which("sanad", path=str(Path(sys.executable).parent))
-    cmd = [exe] if exe else [sys.executable, "-m", "qa"]
-    proc = subprocess.run([*cmd, *args], env=env, capture_output=True, text=True, timeout=600)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"sanad {args} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
-    return proc
+    return run_sanad(user_env(home), *args, check=check)
 
 
 def as_json(proc: subprocess.CompletedProcess[str]) -> Any:

@@ -41,24 +41,19 @@ def default_assistant(settings: Settings) -> Assistant:
     return Assistant(settings, wrap_embedder=SerialEmbedder)
 
 
-class Ready:
-    """Warms the assistant up once before the first request uses it."""
-
-    def __init__(self, assistant: Assistant) -> None:
-        self.assistant = assistant
-
-    def __call__(self) -> Assistant:
-        self.assistant.warm_up()
-        return self.assistant
-
-
 def create_app(assistant: Assistant | None = None, settings: Settings | None = None) -> FastAPI:
     """The Sanad HTTP app around ``assistant`` (default: one built from ``settings``)."""
     if settings is None:
         settings = assistant.settings if assistant is not None else Settings()
     if assistant is None:
         assistant = default_assistant(settings)
-    ready = Ready(assistant)
+    served = assistant
+
+    def ready() -> Assistant:
+        """The assistant, warmed up (the model loaded, the stores open) before a request uses it."""
+        served.warm_up()
+        return served
+
     sessions: SessionStore[Any] = SessionStore(
         ttl_s=settings.server.session_ttl_s, max_sessions=settings.server.max_sessions
     )
