@@ -190,10 +190,24 @@ class Terminal:
                 raise AssertionError(f"sanad exited ({self.proc.returncode}) before {what}:\n{self.plain[-3000:]}")
 
     def prompts(self, n: int) -> None:
+        """Wait for the n-th prompt and for the program to be reading at it."""
         self.wait_for(lambda s: s.count(PROMPT) >= n, f"prompt #{n}")
+        self.reading()
 
     def type(self, line: str) -> None:
         os.write(self.master, line.encode("utf-8"))
+
+    def reading(self, timeout: float = 10.0) -> bool:
+        """Wait until the program reads a line with line editing on (readline turns the terminal's
+        canonical mode off). Typed earlier, a line is echoed twice: once by the terminal in cooked
+        mode and again when readline redraws it, as with any type-ahead. False if it never does
+        (no readline): the caller types anyway."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not termios.tcgetattr(self.master)[3] & termios.ICANON:
+                return True
+            self._read(0.05)
+        return False
 
     def converse(self, lines: list[str]) -> int:
         """Type each line at its prompt (the last one should leave, e.g. ``/quit``); the exit status."""
