@@ -8,9 +8,12 @@ a folder of its members), refuses it over ``max_bytes``, decodes it, runs the pa
 
 from __future__ import annotations
 
+import os
+import stat
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from .documents import Article
 from .errors import InputError
@@ -27,15 +30,66 @@ def read_file(
         yield from _read_zip(file, rel, max_bytes, max_chars, seen)
         return
     try:
-        size = file.stat().st_size
-        if size > max_bytes:
-            yield InputError(f"file is {size:,} bytes, over the {max_bytes:,}-byte limit", path=path)
-            return
-        data = file.read_bytes()
+        data = read_regular_file(file, max_bytes)
+    except RefusedFile as exc:
+        yield InputError(str(exc), path=path)
+        return
     except OSError as exc:
         yield InputError(f"cannot read the file: {exc.strerror or exc}", path=path)
         return
     yield from _read_data(data, file.suffix.lower(), rel, path, max_bytes, max_chars, seen)
+
+
+class RefusedFile(ValueError):
+    """A path that is not read: a device, FIFO, socket or folder, or a file over the byte limit."""
+
+
+_KINDS = (
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISDIR, "a folder"),
+)
+
+
+def file_kind(mode: int) -> str:
+    """What a non-regular ``st_mode`` is, in words ("a character device", "a FIFO (named pipe)", …)."""
+    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
+
+
+def open_regular(file: Path) -> BinaryIO:
+    """``file`` (symlinks followed) opened for reading, if it is a regular file; else :class:`RefusedFile`.
+
+    Opened first and checked by ``fstat`` on the open descriptor (no race with a swapped path), and
+    opened non-blocking, so that a FIFO cannot hang the open.
+    """
+    fd = os.open(file, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise RefusedFile(f"{file_kind(mode)}, not a regular file: only regular files are read")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_regular_file(file: Path, max_bytes: int) -> bytes:
+    """The bytes of regular file ``file``, at most ``max_bytes`` of them (else :class:`RefusedFile`).
+
+    Never reads more than ``max_bytes + 1`` bytes, so that a file that grows while it is read, or
+    whose size is not what ``stat`` says, cannot exhaust memory. ``OSError`` when it cannot be read.
+    """
+    with open_regular(file) as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size > max_bytes:
+            raise RefusedFile(f"file is {size:,} bytes, over the {max_bytes:,}-byte limit")
+        data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise RefusedFile(f"file is over the {max_bytes:,}-byte limit (it grew while it was read)")
+    return data
 
 
 def _read_data(
@@ -80,37 +134,52 @@ def _read_zip(
     """
     path = str(file)
     try:
-        archive = zipfile.ZipFile(file)
-    except (OSError, zipfile.BadZipFile) as exc:
-        yield InputError(f"not a readable zip archive ({exc})", path=path)
+        handle = open_regular(file)
+    except RefusedFile as exc:
+        yield InputError(str(exc), path=path)
         return
-    with archive:
-        members = sorted(
-            (i for i in archive.infolist() if not i.is_dir() and not _hidden(i.filename)), key=lambda i: i.filename
-        )
-        readable = 0
-        for info in members:
-            suffix = Path(info.filename).suffix.lower()
-            member = f"{path}/{info.filename}"
-            if suffix == ".zip":
-                yield InputError("archives inside archives are not read", path=member)
-                continue
-            if suffix not in READERS:
-                continue
-            readable += 1
-            if info.flag_bits & 0x1:
-                yield InputError("encrypted archive member", path=member)
-                continue
-            if info.file_size > max_bytes:
-                yield InputError(f"file is {info.file_size:,} bytes, over the {max_bytes:,}-byte limit", path=member)
-                continue
-            try:
-                with archive.open(info) as handle:
-                    data = handle.read(max_bytes + 1)
-            except (OSError, zipfile.BadZipFile, NotImplementedError, RuntimeError, EOFError) as exc:
-                yield InputError(f"cannot read the archive member: {exc}", path=member)
-                continue
-            yield from _read_data(data, suffix, f"{rel}/{info.filename}", member, max_bytes, max_chars, seen)
-        if not readable:
-            kinds = ", ".join(sorted(READERS))
-            yield InputError(f"no readable files in the archive (expected {kinds})", path=path)
+    except OSError as exc:
+        yield InputError(f"cannot read the file: {exc.strerror or exc}", path=path)
+        return
+    with handle:
+        try:
+            archive = zipfile.ZipFile(handle)
+        except (OSError, zipfile.BadZipFile) as exc:
+            yield InputError(f"not a readable zip archive ({exc})", path=path)
+            return
+        with archive:
+            yield from _zip_members(archive, path, rel, max_bytes, max_chars, seen)
+
+
+def _zip_members(
+    archive: zipfile.ZipFile, path: str, rel: str, max_bytes: int, max_chars: int, seen: dict[str, str]
+) -> Iterator[Article | InputError]:
+    members = sorted(
+        (i for i in archive.infolist() if not i.is_dir() and not _hidden(i.filename)), key=lambda i: i.filename
+    )
+    readable = 0
+    for info in members:
+        suffix = Path(info.filename).suffix.lower()
+        member = f"{path}/{info.filename}"
+        if suffix == ".zip":
+            yield InputError("archives inside archives are not read", path=member)
+            continue
+        if suffix not in READERS:
+            continue
+        readable += 1
+        if info.flag_bits & 0x1:
+            yield InputError("encrypted archive member", path=member)
+            continue
+        if info.file_size > max_bytes:
+            yield InputError(f"file is {info.file_size:,} bytes, over the {max_bytes:,}-byte limit", path=member)
+            continue
+        try:
+            with archive.open(info) as handle:
+                data = handle.read(max_bytes + 1)
+        except (OSError, zipfile.BadZipFile, NotImplementedError, RuntimeError, EOFError) as exc:
+            yield InputError(f"cannot read the archive member: {exc}", path=member)
+            continue
+        yield from _read_data(data, suffix, f"{rel}/{info.filename}", member, max_bytes, max_chars, seen)
+    if not readable:
+        kinds = ", ".join(sorted(READERS))
+        yield InputError(f"no readable files in the archive (expected {kinds})", path=path)

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from .documents import Article, content_hash
 from .errors import InputError
+from .hygiene import text_problem
 from .reader_decoding import clean_text
 from .reader_titles import title_and_summary
 
@@ -100,15 +101,23 @@ def check_id(value: Any) -> str | None:
     return ident
 
 
+def _clean_field(value: str, key: str) -> str:
+    """A record's string field through the door: valid Unicode text (else BadInput), cleaned."""
+    problem = text_problem(value)
+    if problem is not None:
+        raise BadInput(f"field '{key}' {problem}")
+    return clean_text(value)
+
+
 def _opt_str(record: dict[str, Any], key: str) -> str:
     value = record.get(key)
     if value is None:
         return ""
     if isinstance(value, list) and key == "summary" and all(isinstance(v, str) for v in value):
-        return clean_text("\n".join(v.strip() for v in value)).strip()
+        return _clean_field("\n".join(v.strip() for v in value), key).strip()
     if not isinstance(value, str):
         raise BadInput(f"field '{key}' must be a string, not {type(value).__name__}")
-    return clean_text(value).strip()
+    return _clean_field(value, key).strip()
 
 
 def build_article(
@@ -169,7 +178,7 @@ def article_from_record(
     raw = record[key]
     if not isinstance(raw, str):
         raise BadInput(f"field '{key}' must be a string, not {type(raw).__name__}")
-    text = clean_text(raw)
+    text = _clean_field(raw, key)
     if not text.strip():
         raise BadInput(f"empty '{key}' field")
     date_value = next((record[k] for k in ("date", "date_extracted", "published") if record.get(k)), None)

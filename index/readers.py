@@ -48,7 +48,7 @@ from pathlib import Path
 from .documents import Article
 from .errors import InputError
 from .reader_decoding import decode_bytes
-from .reader_files import read_file
+from .reader_files import file_kind, read_file
 from .reader_formats import HTML_SUFFIXES, SUPPORTED_SUFFIXES, TEXT_SUFFIXES
 from .reader_records import articles_from_records, parse_date
 from .reader_titles import TITLE_CHARS, shorten
@@ -113,6 +113,7 @@ def read_paths(
                 continue
             yield from read_file(path, path.name, max_bytes, max_article_chars, seen)
         elif path.exists():
-            yield InputError("not a regular file or folder", path=str(path))
+            kind = file_kind(path.stat().st_mode)
+            yield InputError(f"{kind}, not a regular file or folder: only regular files are read", path=str(path))
         else:
             yield InputError("no such file or folder", path=str(path))

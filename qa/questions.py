@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from index.errors import RequestError
+from index.hygiene import text_problem
 
 MAX_K = 100
 
@@ -12,6 +13,9 @@ def check_question(text: str, limit: int, what: str = "question") -> str:
     text = text.strip()
     if not text:
         raise RequestError(f"the {what} is empty")
+    problem = text_problem(text)
+    if problem is not None:
+        raise RequestError(f"the {what} {problem}")
     if len(text) > limit:
         raise RequestError(
             f"the {what} is {len(text)} characters long; the limit is {limit} (SANAD_MAX_QUESTION_CHARS)",

@@ -555,3 +555,27 @@ def test_sanad_serve_command(tmp_path: Path) -> None:
             proc.kill()
             output = proc.communicate()[0]
     assert proc.returncode == 0, output
+
+
+def test_lone_surrogates_are_refused_with_a_reason(client: httpx.Client) -> None:
+    """``"\\ud800"`` is valid JSON but not text: each door answers 422 with the reason (not 500), and a
+    batch of articles keeps its good records."""
+    bad = '"\\u0645\\u062d\\u0637\\u0629 \\ud800"'  # the JSON escape, as a hostile client sends it
+    bodies = {
+        "/v1/ask": f'{{"question": {bad}}}',
+        "/v1/search": f'{{"query": {bad}}}',
+        "/v1/chat": f'{{"message": {bad}}}',
+        "/v1/chat/completions": f'{{"messages": [{{"role": "user", "content": {bad}}}]}}',
+    }
+    for route, body in bodies.items():
+        r = client.post(route, content=body.encode(), headers={"Content-Type": "application/json"})
+        assert r.status_code == 422, (route, r.status_code, r.text)
+        assert "surrogate" in r.json()["error"]["message"], route
+    good = {"id": "surrogate-neighbour", "text": "خبر سليم يجاور خبرا فيه حرف مكسور في الدفعة نفسها."}
+    body = f'{{"articles": [{json.dumps(good)}, {{"id": "surrogate-bad", "text": {bad}}}]}}'
+    r = client.post("/v1/articles", content=body.encode(), headers={"Content-Type": "application/json"})
+    assert r.status_code == 200, r.text
+    items = r.json()["items"]
+    assert [i["status"] for i in items] == ["added", "skipped"]
+    assert "surrogate" in items[1]["reason"]
+    assert client.get("/v1/articles/surrogate-neighbour").status_code == 200

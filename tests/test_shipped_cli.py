@@ -5,6 +5,8 @@ default embedder, chromadb on disk, the extractive answerer), the installed ``sa
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -87,3 +89,29 @@ def test_chat_in_a_terminal(env: dict[str, str]) -> None:
     assert "38 مليون" in answer_two  # the follow-up is answered about the same project
     # /sources 1 shows the cited sentence inside its article
     assert "38 مليون دولار" in second.split("/sources 1")[1]
+
+
+def test_hostile_inputs_are_reported_and_the_rest_ingested(tmp_path: Path) -> None:
+    """A lone surrogate in one JSONL line, a symlink to /dev/zero and a FIFO in the folder: each is
+    reported with its reason, the good lines are ingested, nothing hangs or crashes."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    good = [
+        {"id": "good-1", "title": "خبر أول", "text": "افتتحت البلدية حديقة عامة جديدة في الحي الشمالي."},
+        {"id": "good-2", "title": "خبر ثان", "text": "تجاوز عدد زوار معرض الكتاب مئتي ألف زائر هذا العام."},
+    ]
+    bad = '{"id": "bad", "text": "نص فيه \\ud800 حرف مكسور"}'
+    (corpus / "feed.jsonl").write_text(f"{json.dumps(good[0])}\n{bad}\n{json.dumps(good[1])}\n", encoding="utf-8")
+    (corpus / "zero.txt").symlink_to("/dev/zero")
+    os.mkfifo(corpus / "pipe.md")
+    env = user_env(tmp_path / "home", shipped=True)
+    proc = run_sanad(env, "ingest", str(corpus), "--json", check=False, timeout=300)
+    assert proc.returncode == 1, proc.stderr  # some input was skipped
+    report = json.loads(proc.stdout)
+    assert report["added"] == 2
+    reasons = {Path(s["path"]).name: s["reason"] for s in report["skipped"]}
+    assert set(reasons) == {"feed.jsonl", "zero.txt", "pipe.md"}
+    assert "surrogate" in reasons["feed.jsonl"] and "device" in reasons["zero.txt"] and "FIFO" in reasons["pipe.md"]
+    # An undecodable byte in the command line arrives as a lone surrogate: exit 2 with the reason.
+    asked = run_sanad(env, "ask", "محطة \udcff", check=False)
+    assert asked.returncode == 2 and "surrogate" in asked.stderr and "Traceback" not in asked.stderr

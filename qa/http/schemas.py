@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from index.documents import ArticleInfo, Filters, Passage
+from index.hygiene import check_text
 
 from ..models import Answer
 
 MODEL_ID = "sanad"
 
+# A request's own text (not articles, which are checked record by record): valid Unicode or a 422.
+Text = Annotated[str, AfterValidator(lambda value: check_text(value, "the text"))]
+
 
 class FiltersIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    sources: list[str] = Field(default_factory=list, description="Keep only these sources (any of).")
+    sources: list[Text] = Field(default_factory=list, description="Keep only these sources (any of).")
     since: date | None = Field(default=None, description="Only articles dated on or after (YYYY-MM-DD).")
     until: date | None = Field(default=None, description="Only articles dated on or before (YYYY-MM-DD).")
 
@@ -29,7 +33,7 @@ class FiltersIn(BaseModel):
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    question: str
+    question: Text
     k: int | None = Field(default=None, ge=1, le=100, description="Passages to retrieve (default: settings).")
     filters: FiltersIn | None = None
     stream: bool = Field(default=False, description="Same as sending Accept: text/event-stream.")
@@ -38,7 +42,7 @@ class AskRequest(BaseModel):
 class SearchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    query: str
+    query: Text
     k: int | None = Field(default=None, ge=1, le=100)
     filters: FiltersIn | None = None
 
@@ -51,8 +55,8 @@ class SearchResponse(BaseModel):
 class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    message: str
-    session_id: str | None = Field(default=None, description="Omit to start a new session.")
+    message: Text
+    session_id: Text | None = Field(default=None, description="Omit to start a new session.")
     k: int | None = Field(default=None, ge=1, le=100)
     filters: FiltersIn | None = None
     stream: bool = False
@@ -105,8 +109,8 @@ class ForgetResponse(BaseModel):
 class CompletionMessage(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    role: str
-    content: str | list[dict[str, Any]] | None = None
+    role: Text
+    content: Text | list[dict[str, Any]] | None = None
 
 
 class CompletionRequest(BaseModel):
@@ -114,7 +118,7 @@ class CompletionRequest(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    model: str = MODEL_ID
+    model: Text = MODEL_ID
     messages: list[CompletionMessage] = Field(min_length=1)
     stream: bool = False
     stream_options: dict[str, Any] | None = None
