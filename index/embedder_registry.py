@@ -4,6 +4,12 @@ Backends register a scheme with :func:`register_embedder` when their module is i
 modules named in :data:`BACKEND_MODULES` are imported by name on first use (like plugins), so this
 module imports no backend itself. :func:`make_embedder` builds the embedder a spec names, and
 :func:`accepted_specs` lists the usage of every scheme, the default (``e5``) first.
+
+An identity names a model, its weights and how it runs; :func:`vector_identity` keeps only what
+decides whether two embedders' vectors can be compared. A backend whose precisions give
+interchangeable vectors (``e5``: fp32 and bf16, cosine ≥ 0.9999) registers a function with
+:func:`register_vector_identity` that drops the precision from its identities, so an index built
+at one precision is queried at the other; any other difference stays a mismatch.
 """
 
 from __future__ import annotations
@@ -50,6 +56,33 @@ DEFAULT_SPEC = "e5"
 def register_embedder(scheme: str, factory: EmbedderFactory, usage: str | None = None) -> None:
     """Make ``make_embedder("<scheme>[:<arg>]")`` call ``factory(arg, options)``."""
     EMBEDDERS[scheme.lower()] = EmbedderKind(factory, usage or scheme)
+
+
+IdentityNormaliser = Callable[[str], str | None]
+"""An identity of the backend's own → its vector identity; ``None`` for an identity not its own."""
+
+VECTOR_IDENTITIES: list[IdentityNormaliser] = []
+"""Registered with :func:`register_vector_identity`, asked in order."""
+
+
+def register_vector_identity(normaliser: IdentityNormaliser) -> None:
+    """Let ``normaliser`` say which identities of a backend give interchangeable vectors."""
+    if normaliser not in VECTOR_IDENTITIES:
+        VECTOR_IDENTITIES.append(normaliser)
+
+
+def vector_identity(identity: str) -> str:
+    """The part of ``identity`` that decides whether vectors compare: the model and its weights.
+
+    Two embedders whose vector identities are equal make vectors an index can mix (``e5-small:st-torch-bf16``
+    and ``e5-small:st-torch-fp32`` are both ``e5-small:st-torch``); an identity no backend
+    claims is its own vector identity."""
+    _load_backends()
+    for normalise in VECTOR_IDENTITIES:
+        found = normalise(identity)
+        if found is not None:
+            return found
+    return identity
 
 
 def _load_backends() -> None:
