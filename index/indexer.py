@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from .chunking import chunk_article
+from .crash import crash_point
 from .documents import Article, Chunk, Passage, sentence_id
 from .embeddings import Embedder, embed_in_batches
 from .errors import InputError
@@ -246,9 +247,12 @@ class Indexer:
         for article, _, chunks in group:
             items.append((article, chunks, vectors[offset : offset + len(chunks)]))
             offset += len(chunks)
-        if self.sentence_vectors:
-            self._write_sentences(group)
-        self.store.upsert_articles(items)
+        with self.store.pending([article.id for article, _, _ in group]):
+            crash_point("ingest:pending")
+            if self.sentence_vectors:
+                self._write_sentences(group)
+            self.store.upsert_articles(items)
+        crash_point("ingest:committed")
         if self.lexical is not None:
             passages = [p for article, _, chunks in group for p in chunk_passages(article, chunks)]
             self.lexical.upsert(passages, content_hashes={a.id: a.content_hash for a, _, _ in group})

@@ -6,15 +6,23 @@ Two collections:
   and filter it (article id, title, date as ``YYYYMMDD`` int, source, url, index, offsets,
   sentence spans as JSON). The collection metadata records the embedder identity that built it.
 * ``<collection>_articles``: one record per article: its full text and metadata, with
-  ``content_hash`` and ``n_chunks``. Written *last* by :meth:`ChunkStore.upsert_article`, so an
-  article whose record is missing or carries an old hash is re-done by the next ingest.
+  ``content_hash``, ``n_chunks`` and the ``chunk_ids`` it commits. Written after the chunks and
+  before the stale chunks are dropped, so an article whose record is missing or carries an old
+  hash is re-done by the next ingest.
+* ``<collection>_sentences``: one vector per sentence, for citing the right sentence.
+
+Consistency (:mod:`index.store_commit`): the article record is the commit. A chunk is visible (to
+``query``, ``get_passages``, ``iter_passages``, and so to the lexical leg, which reads its hits back
+through ``get_passages``) only while a committed record lists it, so the chunks of a half-written
+article or a half-done forget are never returned; reconcile on open tidies what a crash left.
 
 We always pass our own embedding function (chromadb's default one downloads a model) and embed
 ourselves; chromadb's telemetry is off.
 
 The code is split: :mod:`index.chroma_store` holds the client, the collections and the embedder
-check (:class:`~index.chroma_store.ChromaStore`, the base class), :mod:`index.store_records` the
-record layouts and filters; this module writes and reads articles, chunks and sentence vectors.
+check (:class:`~index.chroma_store.ChromaStore`, the base class), :mod:`index.store_commit` the
+commit model, :mod:`index.store_records` the record layouts and filters; this module writes and
+reads articles, chunks and sentence vectors.
 """
 
 from __future__ import annotations
@@ -31,11 +39,12 @@ from .chroma_store import (
     EMBEDDER_KEY,
     SCHEMA_KEY,
     SCHEMA_VERSION,
-    ChromaStore,
     parse_chroma_url,
 )
+from .crash import crash_point
 from .documents import Article, ArticleInfo, Chunk, Filters, Passage, date_number
 from .errors import NotFoundError, StoreError
+from .store_commit import PENDING_KEY, CommittedStore
 from .store_records import (
     check_chunks,
     chroma_where,
@@ -67,18 +76,18 @@ def _record_batches(
         yield part
 
 
-class ChunkStore(ChromaStore):
+class ChunkStore(CommittedStore):
     """Chunks with their vectors and metadata, plus article records; see the module docstring."""
 
     # --- writing ------------------------------------------------------------------------------
 
     def upsert_article(self, article: Article, chunks: list[Chunk], vectors: NDArray[Any]) -> None:
-        """Write the chunks, drop the article's chunks that are not among them, then the record."""
+        """Write the chunks, then the record (the commit), then drop its chunks that are not among them."""
         self.upsert_articles([(article, chunks, vectors)])
 
     def upsert_articles(self, items: Sequence[tuple[Article, list[Chunk], NDArray[Any]]]) -> None:
         """:meth:`upsert_article` for many articles in few chromadb calls (each write costs tens of ms
-        on disk): all their chunks, then the stale chunks dropped, then all their records, last."""
+        on disk): all their chunks, then all their records (the commit), then the stale chunks dropped."""
         if not items:
             return
         seen: set[str] = set()
@@ -106,9 +115,8 @@ class ChunkStore(ChromaStore):
                         documents=[c.text for _, c in part],
                         metadatas=[chunk_metadata(a, c) for a, c in part],
                     )
-            new = set(ids)
-            self._delete_chunks([cid for cid in self._chunk_ids_of(*seen) if cid not in new])
-            records = [(article, record_metadata(article, len(chunks))) for article, chunks, _ in items]
+            crash_point("ingest:chunks")
+            records = [(article, record_metadata(article, [c.id for c in chunks])) for article, chunks, _ in items]
             for batch in _record_batches(records, step):
                 self._articles.upsert(
                     ids=[a.id for a, _ in batch],
@@ -116,6 +124,11 @@ class ChunkStore(ChromaStore):
                     documents=[a.text for a, _ in batch],
                     metadatas=[m for _, m in batch],
                 )
+            crash_point("ingest:records")
+            # Only now, with the records committed (they list the chunks that count), the old ones go.
+            new = set(ids)
+            self._delete_chunks([cid for cid in self._chunk_ids_of(*seen) if cid not in new])
+            crash_point("ingest:stale")
 
     def replace_sentences(self, items: Sequence[tuple[str, Sequence[str], NDArray[Any]]]) -> None:
         """Sentence vectors, per article ``(article_id, sentence ids, vectors)``: old ones replaced.
@@ -142,6 +155,7 @@ class ChunkStore(ChromaStore):
                     embeddings=vectors[i : i + step],
                     metadatas=metas[i : i + step],  # type: ignore[arg-type]
                 )
+        crash_point("ingest:sentences")
 
     def sentence_vectors(self, ids: Sequence[str]) -> dict[str, NDArray[np.float32]]:
         """The stored vectors of these sentence ids (unknown ids are left out)."""
@@ -162,31 +176,30 @@ class ChunkStore(ChromaStore):
         return out
 
     def delete_article(self, article_id: str) -> int:
-        """Remove the article's record and chunks; the number of chunks removed."""
+        """Remove the article's record, chunks and sentence vectors; the number of chunks removed.
+
+        Idempotent after a crash: whatever an interrupted forget left (chunks, sentence vectors) is
+        removed by the next call, which succeeds. :class:`NotFoundError` only when nothing of the
+        article is left at all."""
         with self._guard(f"delete article {article_id!r}"):
             chunk_ids = self._chunk_ids_of(article_id)
             has_record = bool(self._articles.get(ids=[article_id], include=[])["ids"])
-            if not has_record and not chunk_ids:
+            has_sentences = bool(self._sentences.get(where={"article_id": article_id}, limit=1, include=[])["ids"])
+            if not (has_record or chunk_ids or has_sentences):
+                if self._take_tombstone(article_id):
+                    return 0  # an interrupted forget that opening the index has finished
                 raise NotFoundError(f"no article {article_id!r} in the index", article_id=article_id)
-            # The record first: if we die half-way, the article looks un-ingested and is redone.
-            if has_record:
-                self._articles.delete(ids=[article_id])
-            self._delete_chunks(chunk_ids)
-            self._sentences.delete(where={"article_id": article_id})
+            with self.pending([article_id]):
+                crash_point("forget:pending")
+                # The record first: it is the commit, so the article is invisible from here on.
+                if has_record:
+                    self._articles.delete(ids=[article_id])
+                crash_point("forget:record")
+                self._delete_chunks(chunk_ids)
+                crash_point("forget:chunks")
+                self._sentences.delete(where={"article_id": article_id})
+                crash_point("forget:sentences")
         return len(chunk_ids)
-
-    def _chunk_ids_of(self, *article_ids: str) -> list[str]:
-        if not article_ids:
-            return []
-        where: dict[str, Any] = (
-            {"article_id": article_ids[0]} if len(article_ids) == 1 else {"article_id": {"$in": list(article_ids)}}
-        )
-        return list(self._chunks.get(where=where, include=[])["ids"])
-
-    def _delete_chunks(self, ids: Sequence[str]) -> None:
-        step = self.max_batch
-        for i in range(0, len(ids), step):
-            self._chunks.delete(ids=list(ids[i : i + step]))
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -245,19 +258,26 @@ class ChunkStore(ChromaStore):
         query = np.asarray(vector, dtype=np.float32).reshape(-1)
         with self._guard("query"):
             n = int(self._chunks.count())
-            if n == 0:
+            want = min(k, n)
+            while want:
+                res = self._chunks.query(
+                    query_embeddings=query.reshape(1, -1),
+                    n_results=want,
+                    where=where,
+                    include=["documents", "metadatas", "distances"],
+                )
+                ids = res["ids"][0] if res["ids"] else []
+                docs = (res["documents"] or [[]])[0]
+                metas = (res["metadatas"] or [[]])[0]
+                dists = (res["distances"] or [[]])[0]
+                visible = self._visible(ids, metas)
+                if sum(visible) >= min(k, len(ids)) or want >= n:
+                    break
+                want = min(n, want * 4)  # uncommitted chunks took places: look deeper
+            else:
                 return []
-            res = self._chunks.query(
-                query_embeddings=query.reshape(1, -1),
-                n_results=min(k, n),
-                where=where,
-                include=["documents", "metadatas", "distances"],
-            )
-        ids = res["ids"][0] if res["ids"] else []
-        docs = (res["documents"] or [[]])[0]
-        metas = (res["metadatas"] or [[]])[0]
-        dists = (res["distances"] or [[]])[0]
-        return [record_passage(cid, docs[i], metas[i], 1.0 - float(dists[i])) for i, cid in enumerate(ids)]
+        out = [record_passage(cid, docs[i], metas[i], 1.0 - float(dists[i])) for i, cid in enumerate(ids) if visible[i]]
+        return out[:k]
 
     def get_passages(self, chunk_ids: Sequence[str]) -> list[Passage]:
         """The chunks with these ids, in the order asked (each once; unknown ids are skipped)."""
@@ -269,20 +289,37 @@ class ChunkStore(ChromaStore):
                 got = self._chunks.get(ids=wanted[i : i + step], include=_CHUNK_INCLUDE)
                 docs = got["documents"] or []
                 metas = got["metadatas"] or []
+                visible = self._visible(got["ids"], metas)
                 for j, cid in enumerate(got["ids"]):
-                    found[cid] = record_passage(cid, docs[j], metas[j])
+                    if visible[j]:
+                        found[cid] = record_passage(cid, docs[j], metas[j])
         return [found[cid] for cid in wanted if cid in found]
 
     def iter_passages(self, batch_size: int = 1000) -> Iterator[Passage]:
-        """Every chunk in the store, read ``batch_size`` at a time."""
-        for cid, doc, meta in self._page(self._chunks, _CHUNK_INCLUDE, batch_size):
-            yield record_passage(cid, doc, meta)
+        """Every visible chunk in the store (see the module's notes), read ``batch_size`` at a time."""
+        page: list[tuple[str, str | None, Mapping[str, Any] | None]] = []
+        for row in self._page(self._chunks, _CHUNK_INCLUDE, batch_size):
+            page.append(row)
+            if len(page) >= max(1, batch_size):
+                yield from self._visible_passages(page)
+                page = []
+        yield from self._visible_passages(page)
+
+    def _visible_passages(self, rows: list[tuple[str, str | None, Mapping[str, Any] | None]]) -> Iterator[Passage]:
+        if not rows:
+            return
+        with self._guard("read chunks"):
+            visible = self._visible([cid for cid, _, _ in rows], [meta for _, _, meta in rows])
+        for (cid, doc, meta), ok in zip(rows, visible, strict=True):
+            if ok:
+                yield record_passage(cid, doc, meta)
 
 
 __all__ = [
     "COLLECTION_NAME",
     "DEFAULT_EF_SEARCH",
     "EMBEDDER_KEY",
+    "PENDING_KEY",
     "RECORD_BATCH_CHARS",
     "SCHEMA_KEY",
     "SCHEMA_VERSION",

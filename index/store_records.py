@@ -55,6 +55,7 @@ def number_date(n: Any) -> dt.date | None:
 def chunk_metadata(article: Article, chunk: Chunk) -> dict[str, str | int]:
     return {
         "article_id": article.id,
+        "content_hash": article.content_hash,  # visible only while the article's record says the same
         "title": article.title,
         "date": date_number(article.date),
         "source": article.source,
@@ -112,7 +113,8 @@ def check_chunks(article: Article, chunks: Sequence[Chunk], vectors: NDArray[Any
         )
 
 
-def record_metadata(article: Article, n_chunks: int) -> dict[str, str | int]:
+def record_metadata(article: Article, chunk_ids: Sequence[str]) -> dict[str, str | int]:
+    """The article's record; ``chunk_ids`` are the chunks it commits (the only ones visible)."""
     return {
         "title": article.title,
         "date": date_number(article.date),
@@ -121,6 +123,19 @@ def record_metadata(article: Article, n_chunks: int) -> dict[str, str | int]:
         "summary": article.summary,
         "path": article.path,
         "content_hash": article.content_hash,
-        "n_chunks": n_chunks,
+        "n_chunks": len(chunk_ids),
+        "chunk_ids": json.dumps(list(chunk_ids)),
         "chars": len(article.text),
     }
+
+
+def committed_chunks(meta: Mapping[str, Any] | None) -> frozenset[str] | None:
+    """The chunk ids an article record commits; None for records written before they were listed."""
+    raw = (meta or {}).get("chunk_ids")
+    if not raw:
+        return None
+    try:
+        ids = json.loads(str(raw))
+    except ValueError:
+        return None
+    return frozenset(str(i) for i in ids) if isinstance(ids, list) else None

@@ -20,9 +20,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from index.crash import crash_point
 from index.documents import Article, ArticleInfo, Filters, Passage
 from index.embeddings import BackendOptions, Embedder, ModelProgress, make_embedder
 from index.errors import ConfigError, NotFoundError, RequestError
+from index.files import atomic_write_text
 from index.indexer import Indexer, IngestReport, Progress
 from index.lexical import LexicalIndex
 from index.readers import articles_from_records
@@ -103,8 +105,9 @@ class Assistant:
             return self._embedder
 
     def _open_store(self, *, allow_mismatch: bool = False) -> ChunkStore:
+        """The store, with what a crashed writer left of its pending articles tidied away."""
         chroma = self.settings.chroma
-        return ChunkStore(
+        store = ChunkStore(
             self.embedder,
             path=None if chroma.url else self.home / "chroma",
             url=chroma.url,
@@ -112,6 +115,9 @@ class Assistant:
             ef_search=chroma.ef_search,
             allow_mismatch=allow_mismatch,
         )
+        if not allow_mismatch:
+            store.reconcile()
+        return store
 
     @property
     def store(self) -> ChunkStore:
@@ -347,19 +353,38 @@ class Assistant:
         session.turns.append(Turn(role="assistant", content=answer.answer, answer=answer))
         return answer
 
+    @property
+    def reindex_journal(self) -> Path:
+        """Every article's text, saved by :meth:`reindex` before it drops the old index."""
+        return self.home / f"reindex-{self.settings.chroma.collection}.jsonl"
+
     def reindex(self, *, progress: Progress | None = None) -> IngestReport:
-        """Rebuild every index from the stored article texts with the current embedder."""
+        """Rebuild every index from the stored article texts with the current embedder.
+
+        The texts are saved (atomically) beside the index before the old collections are dropped;
+        a reindex that dies after that point is resumed from them by the next ``reindex``, so no
+        article is lost whenever the process dies."""
         with self._lock:
-            old = self._open_store(allow_mismatch=True)
-            try:
-                articles = [old.get_article(info.id) for info in old.list_articles()]
-                old.reset()
-            finally:
-                old.close()
+            journal = self.reindex_journal
+            if journal.exists():  # an earlier reindex died after dropping the old index: resume it
+                lines = journal.read_text(encoding="utf-8").splitlines()
+                articles = [Article.model_validate_json(line) for line in lines if line.strip()]
+            else:
+                old = self._open_store(allow_mismatch=True)
+                try:
+                    articles = [old.get_article(info.id) for info in old.list_articles()]
+                    atomic_write_text(journal, "".join(a.model_dump_json() + "\n" for a in articles))
+                    crash_point("reindex:saved")
+                    old.reset()
+                finally:
+                    old.close()
+            crash_point("reindex:reset")
             self.reopen()
             self.lexical.rebuild([], content_hashes={})
             with background_work():
-                return self.indexer.ingest(articles, progress=progress)
+                report = self.indexer.ingest(articles, progress=progress)
+            journal.unlink()
+            return report
 
     def close(self) -> None:
         """Release the store's connections (chromadb's HTTP client keeps sockets open otherwise)."""

@@ -55,10 +55,16 @@ def user_env(home: Path, *, shipped: bool = False, **extra: str) -> dict[str, st
 
 
 def run_sanad(
-    env: dict[str, str], *args: str, check: bool = True, python_m: bool = False, timeout: float = 600
+    env: dict[str, str],
+    *args: str,
+    check: bool = True,
+    python_m: bool = False,
+    timeout: float = 600,
+    extra_env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """``sanad ARGS`` (or ``python -m qa ARGS``) as a user runs it; AssertionError on a non-zero exit."""
     cmd = [sys.executable, "-m", "qa"] if python_m else sanad_cmd()
+    env = {**env, **(extra_env or {})}
     proc = subprocess.run([*cmd, *args], env=env, capture_output=True, text=True, timeout=timeout)
     if check and proc.returncode != 0:
         raise AssertionError(f"sanad {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from fixtures_store import ALL, ANKARA, BOOKFAIR, RAIN, UNDATED, chunk, vectors
 from index.chroma_ef import SanadEmbeddingFunction
 from index.documents import Article, Filters
 from index.errors import ConfigError, EmbedderMismatchError, NotFoundError, RequestError, StoreError
-from index.store import DEFAULT_EF_SEARCH, ChunkStore, chroma_where, number_date, parse_chroma_url
+from index.store import DEFAULT_EF_SEARCH, EMBEDDER_KEY, ChunkStore, chroma_where, number_date, parse_chroma_url
 
 
 @pytest.fixture
@@ -208,7 +209,11 @@ def test_crash_before_the_article_record_leaves_it_unfinished(
 
     assert store.article_hash("ankara") is None  # chunks are there, but the article is not done
     assert "ankara" not in store.article_hashes()
-    assert {p.article_id for p in store.iter_passages()} == {"ankara", "bookfair"}
+    # Nothing uncommitted is visible: not the half-written article, and the half-edited one is seen
+    # as committed (its chunks, the ones its record lists).
+    assert {p.article_id for p in store.iter_passages()} == {"bookfair"}
+    assert {p.chunk_id for p in store.iter_passages()} == {c.id for c in chunk(BOOKFAIR)}
+    assert "ankara" not in {p.article_id for p in store.query(embedder.embed(["أنقرة"], "query")[0], 10)}
     assert store.article_hash("bookfair") == BOOKFAIR.content_hash  # the old hash: the edit is not done
 
     ingest(store, embedder, ANKARA, edited)  # the re-run completes both, duplicating nothing
@@ -452,3 +457,15 @@ def test_unreachable_server_is_a_store_error(embedder: HashEmbedder) -> None:
 def test_number_date_inverts_date_number() -> None:
     assert number_date(20240229) == dt.date(2024, 2, 29)
     assert number_date(0) is None and number_date(None) is None and number_date("x") is None
+
+
+def test_the_refusal_shows_no_path_and_suggests_a_valid_setting(tmp_path: Path, embedder: HashEmbedder) -> None:
+    """The 409 body reaches HTTP clients: no disk path in it; the value it suggests is a spec."""
+    home = tmp_path / "secret-home-dir"
+    with ChunkStore(HashEmbedder(name="e5-like"), path=home / "db") as s:
+        s._chunks.modify(metadata={**(s._chunks.metadata or {}), EMBEDDER_KEY: "e5-small:st-torch-fp32"})
+    with pytest.raises(EmbedderMismatchError) as err:
+        ChunkStore(embedder, path=home / "db")
+    body = json.dumps(err.value.to_dict())
+    assert "secret-home-dir" not in body and str(tmp_path) not in body
+    assert "SANAD_EMBEDDER=e5:fp32" in err.value.message

@@ -1,0 +1,151 @@
+"""The commit model of the chunk store: the pending mark, reconcile, and what is visible.
+
+An article's record is its commit: it lists the chunk ids that count (``chunk_ids``), and a chunk
+is visible only while a committed record lists it (records written before chunk ids were listed
+fall back to the chunk's own ``content_hash``). Writers name the articles they are about to
+touch in the *pending* mark (a JSON list in the articles collection's metadata) and clear it when
+done; :meth:`CommittedStore.reconcile`, run when the index is opened, tidies what a crashed
+writer left of exactly those articles (bounded by the mark, not by the size of the index), and
+leaves a *tombstone* for each article it found without a record, so that a repeated forget
+succeeds. :class:`~index.store.ChunkStore` builds on this class. Part of :mod:`index.store`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .chroma_store import ChromaStore
+from .store_records import committed_chunks
+
+PENDING_KEY = "sanad_pending"
+"""Articles collection metadata: a JSON list of the article ids a writer is changing."""
+
+TOMBSTONES_KEY = "sanad_tombstones"
+"""Articles collection metadata: ids whose interrupted forget :meth:`CommittedStore.reconcile` finished."""
+MAX_TOMBSTONES = 200
+
+
+@dataclass(frozen=True)
+class Commit:
+    """What an article's record commits: its content hash and, when listed, its chunk ids."""
+
+    content_hash: str
+    chunk_ids: frozenset[str] | None
+
+    def shows(self, chunk_id: str, meta: Mapping[str, Any] | None) -> bool:
+        """Is this chunk part of the committed article? (Records written before chunk ids were
+        listed fall back to the chunk's own hash, and chunks without one count as current.)"""
+        if self.chunk_ids is not None:
+            return chunk_id in self.chunk_ids
+        chunk_hash = (meta or {}).get("content_hash")
+        return chunk_hash is None or str(chunk_hash) == self.content_hash
+
+
+class CommittedStore(ChromaStore):
+    """The chromadb collections with the commit model above (see the module's notes)."""
+
+    # --- the pending mark and reconcile -----------------------------------------------------------
+
+    def _mark(self, key: str) -> list[str]:
+        fresh = self._client.get_collection(self.articles_name, embedding_function=self._record_ef)  # type: ignore[arg-type]
+        raw = (fresh.metadata or {}).get(key)
+        try:
+            ids = json.loads(str(raw)) if raw else []
+        except ValueError:
+            return []
+        return [str(i) for i in ids] if isinstance(ids, list) else []
+
+    def _set_mark(self, key: str, ids: Sequence[str]) -> None:
+        fresh = self._client.get_collection(self.articles_name, embedding_function=self._record_ef)  # type: ignore[arg-type]
+        meta = {k: v for k, v in (fresh.metadata or {}).items() if not k.startswith("hnsw:")}
+        meta[key] = json.dumps(list(dict.fromkeys(ids)))
+        fresh.modify(metadata=meta)
+
+    def _pending_ids(self) -> list[str]:
+        return self._mark(PENDING_KEY)
+
+    def _set_pending(self, ids: Sequence[str]) -> None:
+        self._set_mark(PENDING_KEY, sorted(set(ids)))
+
+    def _take_tombstone(self, article_id: str) -> bool:
+        """True (once) if :meth:`reconcile` removed what a crash left of this article."""
+        with self._guard("read the tombstones"):
+            tombstones = self._mark(TOMBSTONES_KEY)
+            if article_id not in tombstones:
+                return False
+            self._set_mark(TOMBSTONES_KEY, [t for t in tombstones if t != article_id])
+        return True
+
+    @contextlib.contextmanager
+    def pending(self, article_ids: Sequence[str]) -> Iterator[None]:
+        """Mark ``article_ids`` as being changed while the block runs; the mark stays if the block
+        fails or the process dies, and :meth:`reconcile` then tidies those articles."""
+        with self._guard("mark articles pending"):
+            before = self._pending_ids()
+            self._set_pending([*before, *article_ids])
+        yield
+        with self._guard("clear the pending mark"):
+            left = set(self._pending_ids()) - set(article_ids)
+            self._set_pending(sorted(left))
+
+    def reconcile(self) -> list[str]:
+        """Tidy what an interrupted writer left of the pending articles: chunks whose hash is not
+        the record's (all of them when the record is gone) and, for articles without a record, their
+        sentence vectors. Bounded by the mark. Returns the article ids it looked at."""
+        with self._guard("reconcile the index"):
+            ids = self._pending_ids()
+            if not ids:
+                return []
+            committed = self._commits(ids)
+            for article_id in ids:
+                got = self._chunks.get(where={"article_id": article_id}, include=["metadatas"])
+                metas: Sequence[Mapping[str, Any] | None] = got["metadatas"] or [None] * len(got["ids"])
+                record = committed.get(article_id)
+                stale = [
+                    cid for cid, m in zip(got["ids"], metas, strict=True) if record is None or not record.shows(cid, m)
+                ]
+                self._delete_chunks(stale)
+                if record is None:
+                    self._sentences.delete(where={"article_id": article_id})
+            gone = [a for a in ids if a not in committed]
+            if gone:  # a forget of these (or their first ingest) died: a later forget succeeds
+                self._set_mark(TOMBSTONES_KEY, [*self._mark(TOMBSTONES_KEY), *gone][-MAX_TOMBSTONES:])
+            self._set_pending(sorted(set(self._pending_ids()) - set(ids)))
+        return ids
+
+    def _commits(self, article_ids: Sequence[str]) -> dict[str, Commit]:
+        """What the records of these articles commit (articles without a record are left out)."""
+        out: dict[str, Commit] = {}
+        unique = list(dict.fromkeys(article_ids))
+        step = self.max_batch
+        for i in range(0, len(unique), step):
+            got = self._articles.get(ids=unique[i : i + step], include=["metadatas"])
+            for aid, meta in zip(got["ids"], got["metadatas"] or [], strict=False):
+                out[aid] = Commit(str((meta or {}).get("content_hash") or ""), committed_chunks(meta))
+        return out
+
+    def _visible(self, ids: Sequence[str], metas: Sequence[Mapping[str, Any] | None]) -> list[bool]:
+        """Which of these chunks are part of their article as committed (see the module's notes)."""
+        commits = self._commits([str((m or {}).get("article_id", "")) for m in metas])
+        out = []
+        for cid, meta in zip(ids, metas, strict=True):
+            commit = commits.get(str((meta or {}).get("article_id", "")))
+            out.append(commit is not None and commit.shows(cid, meta))
+        return out
+
+    def _chunk_ids_of(self, *article_ids: str) -> list[str]:
+        if not article_ids:
+            return []
+        where: dict[str, Any] = (
+            {"article_id": article_ids[0]} if len(article_ids) == 1 else {"article_id": {"$in": list(article_ids)}}
+        )
+        return list(self._chunks.get(where=where, include=[])["ids"])
+
+    def _delete_chunks(self, ids: Sequence[str]) -> None:
+        step = self.max_batch
+        for i in range(0, len(ids), step):
+            self._chunks.delete(ids=list(ids[i : i + step]))
