@@ -172,20 +172,30 @@ class ChromaStore:
             raise self._problem
 
     def _mismatch(self, recorded: str | None) -> EmbedderMismatchError:
+        """The refusal, in words fit for any door: no disk path or server address in it (an HTTP
+        client must not learn them), and a value to set back that the setting accepts."""
+        from .e5_embedder import spec_for_identity  # e5 names the specs of its identities
+
         identity = self.embedder.identity
-        where = f"on disk: remove {self.location}" if self._is_local else f"on the server at {self.location}"
+        where = "the chroma folder of SANAD_HOME" if self._is_local else "the chroma server (SANAD_CHROMA_URL)"
         built = f"embedder {recorded!r}" if recorded else "an unknown embedder"
-        back = f", or set SANAD_EMBEDDER back to the one that built it ({recorded!r})" if recorded else ""
+        spec = spec_for_identity(recorded) if recorded else None
+        back = (
+            f", or set SANAD_EMBEDDER={spec} (the embedder that built it)"
+            if spec
+            else ", or set SANAD_EMBEDDER back to the embedder that built it"
+            if recorded
+            else ""
+        )
         return EmbedderMismatchError(
-            f"the index in collection {self.collection_name!r} at {self.location} was built with {built}, "
+            f"the index in collection {self.collection_name!r} was built with {built}, "
             f"but the configured embedder is {identity!r}; vectors from different embedders cannot be compared. "
             f"Rebuild the index with `sanad reindex` (re-embeds every stored article with {identity!r}), "
-            f"or delete the collections {self.collection_name!r} and {self.articles_name!r} ({where}) "
+            f"or delete the collections {self.collection_name!r} and {self.articles_name!r} (in {where}) "
             f"and ingest again{back}.",
             index_identity=recorded,
             embedder_identity=identity,
             collection=self.collection_name,
-            location=self.location,
         )
 
     @property

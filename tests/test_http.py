@@ -579,3 +579,14 @@ def test_lone_surrogates_are_refused_with_a_reason(client: httpx.Client) -> None
     assert [i["status"] for i in items] == ["added", "skipped"]
     assert "surrogate" in items[1]["reason"]
     assert client.get("/v1/articles/surrogate-neighbour").status_code == 200
+
+
+def test_bad_bodies_are_explained(client: httpx.Client) -> None:
+    broken = client.post("/v1/ask", content=b'{"question": "x",,}', headers={"Content-Type": "application/json"})
+    assert broken.status_code == 422
+    message = broken.json()["error"]["message"]
+    assert message.startswith("the body is not valid JSON at character ") and "JSON decode error" in message
+    plain = client.post("/v1/ask", content="ما هي الأخبار؟".encode(), headers={"Content-Type": "text/plain"})
+    assert plain.status_code == 422
+    assert "Content-Type: application/json" in plain.json()["error"]["message"]
+    assert "text/plain" in plain.json()["error"]["message"]

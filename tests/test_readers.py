@@ -116,10 +116,21 @@ def test_cp1256_arabic_is_read(tmp_path: Path) -> None:
     assert errors == [] and article.text == "عنوان الخبر\n" + ARABIC
 
 
+@pytest.mark.parametrize("headline", ["خبر قصير", "مصر", "عاجل: زلزال في تركيا"])
+def test_a_short_cp1256_file_is_read(tmp_path: Path, headline: str) -> None:
+    """Too short for the alef/lam statistic (these have few or none): still Arabic, not mojibake."""
+    file = tmp_path / "short.txt"
+    file.write_bytes(headline.encode("cp1256"))
+    (article,), errors = read(file)
+    assert errors == [] and article.text == headline
+
+
 @pytest.mark.parametrize(
     ("content", "reason"),
     [
         (b"", "empty file"),
+        ("Привет мир".encode("cp1251"), "not UTF-8"),  # short mojibake stays refused
+        ("Café à Paris".encode("cp1252"), "not UTF-8"),
         (b"  \n\t\r\n ", "empty file"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "binary"),
         (bytes(range(1, 32)) * 20, "binary"),

@@ -115,3 +115,31 @@ def test_hostile_inputs_are_reported_and_the_rest_ingested(tmp_path: Path) -> No
     # An undecodable byte in the command line arrives as a lone surrogate: exit 2 with the reason.
     asked = run_sanad(env, "ask", "محطة \udcff", check=False)
     assert asked.returncode == 2 and "surrogate" in asked.stderr and "Traceback" not in asked.stderr
+
+
+def test_forget_killed_half_way_is_invisible_and_finished_by_a_second_forget(tmp_path: Path) -> None:
+    """``sanad forget`` ended after the record went and before the chunks did (a named crash
+    point, like kill -9): the article is gone from articles *and* search at once; a second forget
+    finishes it (exit 0); nothing of it is left."""
+    env = user_env(tmp_path / "home", shipped=True)
+    run_sanad(env, "ingest", str(SAMPLES))
+    infos = json.loads(run_sanad(env, "articles", "--json").stdout)
+    target = next(i for i in infos if "تحلية" in i["title"])
+    crashed = run_sanad(env, "forget", target["id"], check=False, extra_env={"SANAD_CRASH_AT": "forget:record"})
+    assert crashed.returncode == 86, crashed.stderr
+    assert target["id"] not in {i["id"] for i in json.loads(run_sanad(env, "articles", "--json").stdout)}
+    hits = json.loads(run_sanad(env, "search", "محطة تحلية المياه بالطاقة الشمسية", "--json").stdout)
+    assert hits and target["id"] not in {h["article_id"] for h in hits}
+    again = run_sanad(env, "forget", target["id"], check=False)
+    assert again.returncode == 0, again.stderr
+    third = run_sanad(env, "forget", target["id"], check=False)
+    assert third.returncode == 2 and "no article" in third.stderr  # now it is simply unknown
+
+
+def test_ingest_of_a_missing_path_fails_at_once(tmp_path: Path) -> None:
+    """A typo in a path is an error (exit 2) found before any model is loaded or index opened."""
+    env = user_env(tmp_path / "home", shipped=True)
+    proc = run_sanad(env, "ingest", str(tmp_path / "nowhere"), str(SAMPLES), check=False, timeout=60)
+    assert proc.returncode == 2 and "no such file or folder" in proc.stderr and "nowhere" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "home" / "chroma").exists()  # nothing was opened, nothing ingested

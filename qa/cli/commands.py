@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
 from typing import Any
 
+from index.errors import RequestError
 from index.indexer import IngestReport
 
 from .common import (
@@ -44,6 +47,9 @@ def _finish_ingest(args: argparse.Namespace, report: IngestReport) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    missing = [str(path) for path in args.paths if not os.path.lexists(Path(path).expanduser())]
+    if missing:  # before anything is built or opened: a typo should not cost a model load
+        raise RequestError(f"no such file or folder: {', '.join(missing)}; nothing was ingested", paths=missing)
     with assistant_from_args(args) as assistant, progress_bar(hidden=args.json) as progress:
         report = assistant.ingest(args.paths, progress=progress)
     return _finish_ingest(args, report)

@@ -47,6 +47,20 @@ class BodyTooLarge(StarletteHTTPException):
         self.limit = limit
 
 
+def _validation_message(request: Request, first: dict[str, Any]) -> str:
+    """The first validation error in words: a body that is not JSON says so (and where it broke,
+    as a character position, not a field), and a body of another content type names it."""
+    loc = [p for p in first["loc"] if p != "body"]
+    if first["type"] == "json_invalid":
+        at = f" at character {loc[0]}" if loc and loc[0].isdigit() else ""
+        return f"the body is not valid JSON{at}: {first['msg']}"
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if not loc and content_type and not content_type.endswith("json"):
+        return f"the body must be a JSON object sent as Content-Type: application/json, not {content_type}"
+    where = ".".join(loc) or "body"
+    return f"{where}: {first['msg']}"
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def sanad_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, SanadError)
@@ -60,10 +74,9 @@ def install_error_handlers(app: FastAPI) -> None:
             {"loc": [str(p) for p in err.get("loc", ())], "msg": str(err.get("msg", "")), "type": err.get("type", "")}
             for err in exc.errors()
         ]
-        first = details[0] if details else {"loc": [], "msg": "invalid request"}
-        where = ".".join(p for p in first["loc"] if p != "body") or "body"
+        first = details[0] if details else {"loc": [], "msg": "invalid request", "type": ""}
         more = f" (and {len(details) - 1} more)" if len(details) > 1 else ""
-        body = error_body("invalid_request", f"{where}: {first['msg']}{more}", details=details)
+        body = error_body("invalid_request", _validation_message(request, first) + more, details=details)
         return JSONResponse(body, status_code=422)
 
     async def http_error(request: Request, exc: Exception) -> Response:
