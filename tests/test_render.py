@@ -26,3 +26,27 @@ def test_answers_passages_and_articles_never_print_escapes(capsys: pytest.Captur
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\x07" not in out and "\x9b" not in out
     assert "انقر" in out
+
+
+def test_whole_escape_sequences_and_bidi_overrides_are_dropped() -> None:
+    shown = safe(HOSTILE)
+    assert "[2J" not in shown and "owned" not in shown and "evil.example" not in shown and "31m" not in shown
+    assert shown.replace(" ", "") == "عنوانانقر"
+    # RLO … PDF would show "abc" as "cba"; the marks Arabic text uses (RLM, ALM) stay.
+    assert safe("x\u202eabc\u202c \u2067y\u2069") == "xabc y"
+    assert safe("١٢\u200f\u061c") == "١٢\u200f\u061c"
+
+
+def test_sources_in_chat_show_no_escapes_and_keep_the_highlight() -> None:
+    from index.documents import Article
+    from qa.cli.chat import QUOTE_STYLE, quote_context
+
+    text = "تمهيد\x1b[2J قبل. الجملة المقتبسة\x1b]0;owned\x07 هنا. بعد\u202e ذلك."
+    quote = "الجملة المقتبسة\x1b]0;owned\x07 هنا."
+    start = text.index(quote)
+    article = Article(id="a1", title="t", text=text)
+    citation = Citation(n=1, article_id="a1", chunk_id="c1", start=start, end=start + len(quote), quote=quote)
+    shown = quote_context(article, citation)
+    assert "\x1b" not in shown.plain and "\u202e" not in shown.plain and "owned" not in shown.plain
+    (span,) = [s for s in shown.spans if s.style == QUOTE_STYLE]
+    assert shown.plain[span.start : span.end] == "الجملة المقتبسة هنا."

@@ -16,6 +16,7 @@ from index.errors import SanadError
 
 from . import chat, commands, evaluation, serve
 from .common import EXIT_CODES, EXIT_ERROR, EXIT_INTERRUPTED, Handler, dump, err
+from .render import safe
 
 __all__ = ["build_parser", "main"]
 
@@ -43,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SanadError as exc:
         if getattr(args, "json", False):
             dump(exc.to_dict())
-        err.print(f"error: {exc.message}", style="red")
+        err.print(f"error: {safe(exc.message)}", style="red")
         return EXIT_ERROR
     except KeyboardInterrupt:
         err.print("interrupted", style="yellow")

@@ -24,7 +24,7 @@ from rich.text import Text
 from index.errors import SanadError
 
 from .common import add_filters, add_home, assistant_from_args, err, filters_from_args, out
-from .render import print_answer
+from .render import print_answer, safe
 
 if TYPE_CHECKING:  # the heavy modules load when the command runs, not for `sanad -h`
     from index.documents import Article, Filters
@@ -51,7 +51,7 @@ def quote_context(article: Article, citation: Citation, *, context: int = CONTEX
     if text[start:end] != citation.quote:  # the article changed since the answer: look for the quote again
         found = text.find(citation.quote)
         if found < 0:
-            return Text(citation.quote, style=QUOTE_STYLE)
+            return Text(safe(citation.quote), style=QUOTE_STYLE)
         start, end = found, found + len(citation.quote)
     lo = max(0, start - context)
     hi = min(len(text), end + context)
@@ -61,8 +61,9 @@ def quote_context(article: Article, citation: Citation, *, context: int = CONTEX
     lo = line_start if line_start >= lo else _word_boundary(text, lo, forward=True)
     hi = line_end if line_end <= hi else _word_boundary(text, hi, forward=False)
     prefix = "…" if lo > 0 and text[lo - 1] != "\n" else ""
-    snippet = Text(prefix + text[lo:hi])
-    snippet.stylize(QUOTE_STYLE, len(prefix) + start - lo, len(prefix) + end - lo)
+    snippet = Text(prefix + safe(text[lo:start]))  # each piece made safe on its own: offsets hold
+    snippet.append(safe(text[start:end]), style=QUOTE_STYLE)
+    snippet.append(safe(text[end:hi]))
     if hi < len(text) and text[hi] != "\n":
         snippet.append("…")
     return snippet
@@ -128,7 +129,7 @@ class ChatApp:
             except KeyboardInterrupt:
                 self.errors.print("interrupted: that question was dropped", style="yellow")
             except SanadError as exc:
-                self.errors.print(f"error: {exc.message}", style="red")
+                self.errors.print(f"error: {safe(exc.message)}", style="red")
 
     def command(self, line: str) -> bool:
         """Run a ``/command``; False means leave."""
@@ -155,11 +156,11 @@ class ChatApp:
 
         def on_rewrite(standalone: str) -> None:
             if standalone != message:
-                self.console.print(Text(f"↳ {standalone}", style="dim"))
+                self.console.print(Text(f"↳ {safe(standalone)}", style="dim"))
 
         def on_token(delta: str) -> None:
             nonlocal live
-            streamed.append(delta)
+            streamed.append(safe(delta))
             if live is None:
                 live = Live(streamed, console=self.console, transient=True, refresh_per_second=15)
                 live.start()
@@ -200,7 +201,7 @@ class ChatApp:
         try:
             article = self.assistant.article(citation.article_id)
         except SanadError as exc:
-            self.errors.print(f"error: {exc.message}", style="red")
+            self.errors.print(f"error: {safe(exc.message)}", style="red")
             return
         about = ", ".join(
             part
@@ -212,10 +213,10 @@ class ChatApp:
             )
             if part
         )
-        self.console.print(Text(f"[{n}] {article.title or article.id}", style="bold cyan"))
-        self.console.print(Text(f"    {about}", style="dim"))
+        self.console.print(Text(f"[{n}] {safe(article.title or article.id)}", style="bold cyan"))
+        self.console.print(Text(f"    {safe(about)}", style="dim"))
         if article.url:
-            self.console.print(Text(f"    {article.url}", style="dim"))
+            self.console.print(Text(f"    {safe(article.url)}", style="dim"))
         self.console.print(quote_context(article, citation))
         self.console.print()
 

@@ -18,12 +18,23 @@ from ..models import Answer
 from ..references import references
 from .common import err, out
 
+# Whole escape sequences: CSI (ESC [ … or the C1 CSI), OSC / DCS / APC / PM / SOS strings (ended by
+# BEL or ST, or left open), and two-character escapes. They are dropped, not shown.
+_SEQUENCE = re.compile(
+    "(?:\x1b\\[|\x9b)[0-?]*[ -/]*[@-~]?"
+    "|(?:\x1b[\\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\\\|\x9c)?"
+    "|\x1b[ -~]?"
+)
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Bidi embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069) can make the terminal show
+# text in another order than it is (the "Trojan Source" spoof); marks (LRM, RLM, ALM) are kept.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 def safe(text: str) -> str:
-    """``text`` with C0/C1 control characters (ESC, BEL, CSI …) shown as ``�``; newlines and tabs kept."""
-    return _CONTROL.sub("\ufffd", text)
+    """``text`` fit for the terminal: escape sequences and bidi overrides dropped, other C0/C1
+    control characters shown as ``�``; newlines and tabs kept."""
+    return _CONTROL.sub("\ufffd", _BIDI_CONTROLS.sub("", _SEQUENCE.sub("", text)))
 
 
 def print_answer(answer: Answer) -> None:
