@@ -1,7 +1,8 @@
 """Embedders: one Protocol with one essential method, and helpers built on it.
 
 A backend implements ``embed(texts, kind)`` and names itself with ``identity``; the index
-records the identity that built it and refuses to be queried by another.
+records the identity that built it and refuses to be queried by another model (fp32 and bf16
+of one model are the same vectors).
 
 This module is the public front; the code lives in:
 
