@@ -177,7 +177,7 @@ class ChromaStore:
         from .e5_embedder import spec_for_identity  # e5 names the specs of its identities
 
         identity = self.embedder.identity
-        where = "the chroma folder of SANAD_HOME" if self._is_local else "the chroma server (SANAD_CHROMA_URL)"
+        where = "in the chroma folder of SANAD_HOME" if self._is_local else "on the chroma server (SANAD_CHROMA_URL)"
         built = f"embedder {recorded!r}" if recorded else "an unknown embedder"
         spec = spec_for_identity(recorded) if recorded else None
         back = (
@@ -191,7 +191,7 @@ class ChromaStore:
             f"the index in collection {self.collection_name!r} was built with {built}, "
             f"but the configured embedder is {identity!r}; vectors from different embedders cannot be compared. "
             f"Rebuild the index with `sanad reindex` (re-embeds every stored article with {identity!r}), "
-            f"or delete the collections {self.collection_name!r} and {self.articles_name!r} (in {where}) "
+            f"or delete the collections {self.collection_name!r} and {self.articles_name!r} ({where}) "
             f"and ingest again{back}.",
             index_identity=recorded,
             embedder_identity=identity,
