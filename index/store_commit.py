@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import socket
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +30,31 @@ PENDING_KEY = "sanad_pending"
 TOMBSTONES_KEY = "sanad_tombstones"
 """Articles collection metadata: ids whose interrupted forget :meth:`CommittedStore.reconcile` finished."""
 MAX_TOMBSTONES = 200
+
+STALE_PENDING_S = 3600.0
+"""A pending entry this old is a dead writer's, whatever its host (one group of articles is
+written in seconds to minutes)."""
+
+PendingEntry = tuple[str, str, int, float]
+"""(article id, writer's host, writer's pid, when it was marked)."""
+
+
+def _writer_gone(entry: PendingEntry) -> bool:
+    """Has the writer of this pending entry stopped? (So that what it left may be tidied.)"""
+    _, host, pid, when = entry
+    if not host or time.time() - when > STALE_PENDING_S:
+        return True
+    if host != socket.gethostname():
+        return False  # another machine's writer (a shared chroma server): trust it until stale
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
 
 
 @dataclass(frozen=True)
@@ -65,11 +93,30 @@ class CommittedStore(ChromaStore):
         meta[key] = json.dumps(list(dict.fromkeys(ids)))
         fresh.modify(metadata=meta)
 
-    def _pending_ids(self) -> list[str]:
-        return self._mark(PENDING_KEY)
+    def _pending_entries(self) -> list[PendingEntry]:
+        """The pending mark: one ``[article_id, host, pid, unix time]`` per article a writer is changing."""
+        fresh = self._client.get_collection(self.articles_name, embedding_function=self._record_ef)  # type: ignore[arg-type]
+        raw = (fresh.metadata or {}).get(PENDING_KEY)
+        try:
+            entries = json.loads(str(raw)) if raw else []
+        except ValueError:
+            return []
+        out: list[PendingEntry] = []
+        for e in entries if isinstance(entries, list) else []:
+            if isinstance(e, list) and len(e) == 4:
+                out.append((str(e[0]), str(e[1]), int(e[2]), float(e[3])))
+            elif isinstance(e, str):  # an id alone: no writer known, tidied on the next open
+                out.append((e, "", 0, 0.0))
+        return out
 
-    def _set_pending(self, ids: Sequence[str]) -> None:
-        self._set_mark(PENDING_KEY, sorted(set(ids)))
+    def _set_pending_entries(self, entries: Sequence[PendingEntry]) -> None:
+        fresh = self._client.get_collection(self.articles_name, embedding_function=self._record_ef)  # type: ignore[arg-type]
+        meta = {k: v for k, v in (fresh.metadata or {}).items() if not k.startswith("hnsw:")}
+        meta[PENDING_KEY] = json.dumps([list(e) for e in entries], ensure_ascii=False)
+        fresh.modify(metadata=meta)
+
+    def _pending_ids(self) -> list[str]:
+        return sorted({e[0] for e in self._pending_entries()})
 
     def _take_tombstone(self, article_id: str) -> bool:
         """True (once) if :meth:`reconcile` removed what a crash left of this article."""
@@ -82,22 +129,28 @@ class CommittedStore(ChromaStore):
 
     @contextlib.contextmanager
     def pending(self, article_ids: Sequence[str]) -> Iterator[None]:
-        """Mark ``article_ids`` as being changed while the block runs; the mark stays if the block
-        fails or the process dies, and :meth:`reconcile` then tidies those articles."""
+        """Mark ``article_ids`` as being changed by this process while the block runs; the mark stays
+        if the block fails or the process dies, and :meth:`reconcile` then tidies those articles."""
+        me = (socket.gethostname(), os.getpid())
         with self._guard("mark articles pending"):
-            before = self._pending_ids()
-            self._set_pending([*before, *article_ids])
+            now = time.time()
+            entries = self._pending_entries()
+            self._set_pending_entries([*entries, *((a, me[0], me[1], now) for a in article_ids)])
         yield
         with self._guard("clear the pending mark"):
-            left = set(self._pending_ids()) - set(article_ids)
-            self._set_pending(sorted(left))
+            mine = set(article_ids)
+            left = [e for e in self._pending_entries() if not (e[0] in mine and (e[1], e[2]) == me)]
+            self._set_pending_entries(left)
 
     def reconcile(self) -> list[str]:
-        """Tidy what an interrupted writer left of the pending articles: chunks whose hash is not
-        the record's (all of them when the record is gone) and, for articles without a record, their
-        sentence vectors. Bounded by the mark. Returns the article ids it looked at."""
+        """Tidy what an interrupted writer left of the pending articles: chunks their records do not
+        list (all of them when the record is gone) and, for articles without a record, their
+        sentence vectors. Bounded by the mark. Entries of a writer that is still at work (a live
+        process on this host, or any entry younger than :data:`STALE_PENDING_S` from another host)
+        are left alone. Returns the article ids it tidied."""
         with self._guard("reconcile the index"):
-            ids = self._pending_ids()
+            entries = [e for e in self._pending_entries() if _writer_gone(e)]
+            ids = sorted({e[0] for e in entries})
             if not ids:
                 return []
             committed = self._commits(ids)
@@ -114,7 +167,8 @@ class CommittedStore(ChromaStore):
             gone = [a for a in ids if a not in committed]
             if gone:  # a forget of these (or their first ingest) died: a later forget succeeds
                 self._set_mark(TOMBSTONES_KEY, [*self._mark(TOMBSTONES_KEY), *gone][-MAX_TOMBSTONES:])
-            self._set_pending(sorted(set(self._pending_ids()) - set(ids)))
+            tidied = set(entries)
+            self._set_pending_entries([e for e in self._pending_entries() if e not in tidied])
         return ids
 
     def _commits(self, article_ids: Sequence[str]) -> dict[str, Commit]:

@@ -469,3 +469,34 @@ def test_the_refusal_shows_no_path_and_suggests_a_valid_setting(tmp_path: Path, 
     body = json.dumps(err.value.to_dict())
     assert "secret-home-dir" not in body and str(tmp_path) not in body
     assert "SANAD_EMBEDDER=e5:fp32" in err.value.message
+
+
+def test_reconcile_leaves_a_live_writer_alone(store: ChunkStore, embedder: HashEmbedder) -> None:
+    """Another process (another `sanad serve` on the same index) is mid-write: its pending articles
+    are not tidied under it; once it is gone they are."""
+    import socket
+    import subprocess
+    import time
+
+    from index.store_commit import PENDING_KEY
+
+    chunks = chunk(RAIN)
+    store._chunks.upsert(  # what a writer has written so far: chunks, no record yet
+        ids=[c.id for c in chunks],
+        embeddings=vectors(embedder, chunks),
+        documents=[c.text for c in chunks],
+        metadatas=[{"article_id": "rain", "content_hash": RAIN.content_hash} for _ in chunks],
+    )
+    writer = subprocess.Popen(["sleep", "60"])
+    try:
+        entry = ["rain", socket.gethostname(), writer.pid, time.time()]
+        meta = {k: v for k, v in (store._articles.metadata or {}).items() if not k.startswith("hnsw:")}
+        store._articles.modify(metadata={**meta, PENDING_KEY: json.dumps([entry])})
+        assert store.reconcile() == [] and store._pending_ids() == ["rain"]
+        assert store.count() == len(chunks)  # left alone: invisible, not deleted
+        assert store.get_passages([c.id for c in chunks]) == []
+    finally:
+        writer.kill()
+        writer.wait()
+    assert store.reconcile() == ["rain"]
+    assert store.count() == 0 and store._pending_ids() == []
