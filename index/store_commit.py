@@ -78,31 +78,32 @@ class CommittedStore(ChromaStore):
 
     # --- the pending mark and reconcile -----------------------------------------------------------
 
-    def _mark(self, key: str) -> list[str]:
+    def _read_list(self, key: str) -> list[Any]:
+        """A JSON list kept in the articles collection's metadata (read fresh: other processes write it)."""
         fresh = self._client.get_collection(self.articles_name, embedding_function=self._record_ef)  # type: ignore[arg-type]
         raw = (fresh.metadata or {}).get(key)
         try:
-            ids = json.loads(str(raw)) if raw else []
+            value = json.loads(str(raw)) if raw else []
         except ValueError:
             return []
-        return [str(i) for i in ids] if isinstance(ids, list) else []
+        return value if isinstance(value, list) else []
 
-    def _set_mark(self, key: str, ids: Sequence[str]) -> None:
+    def _write_list(self, key: str, value: list[Any]) -> None:
         fresh = self._client.get_collection(self.articles_name, embedding_function=self._record_ef)  # type: ignore[arg-type]
         meta = {k: v for k, v in (fresh.metadata or {}).items() if not k.startswith("hnsw:")}
-        meta[key] = json.dumps(list(dict.fromkeys(ids)))
+        meta[key] = json.dumps(value, ensure_ascii=False)
         fresh.modify(metadata=meta)
+
+    def _mark(self, key: str) -> list[str]:
+        return [str(i) for i in self._read_list(key)]
+
+    def _set_mark(self, key: str, ids: Sequence[str]) -> None:
+        self._write_list(key, list(dict.fromkeys(ids)))
 
     def _pending_entries(self) -> list[PendingEntry]:
         """The pending mark: one ``[article_id, host, pid, unix time]`` per article a writer is changing."""
-        fresh = self._client.get_collection(self.articles_name, embedding_function=self._record_ef)  # type: ignore[arg-type]
-        raw = (fresh.metadata or {}).get(PENDING_KEY)
-        try:
-            entries = json.loads(str(raw)) if raw else []
-        except ValueError:
-            return []
         out: list[PendingEntry] = []
-        for e in entries if isinstance(entries, list) else []:
+        for e in self._read_list(PENDING_KEY):
             if isinstance(e, list) and len(e) == 4:
                 out.append((str(e[0]), str(e[1]), int(e[2]), float(e[3])))
             elif isinstance(e, str):  # an id alone: no writer known, tidied on the next open
@@ -110,10 +111,7 @@ class CommittedStore(ChromaStore):
         return out
 
     def _set_pending_entries(self, entries: Sequence[PendingEntry]) -> None:
-        fresh = self._client.get_collection(self.articles_name, embedding_function=self._record_ef)  # type: ignore[arg-type]
-        meta = {k: v for k, v in (fresh.metadata or {}).items() if not k.startswith("hnsw:")}
-        meta[PENDING_KEY] = json.dumps([list(e) for e in entries], ensure_ascii=False)
-        fresh.modify(metadata=meta)
+        self._write_list(PENDING_KEY, [list(e) for e in entries])
 
     def _pending_ids(self) -> list[str]:
         return sorted({e[0] for e in self._pending_entries()})
