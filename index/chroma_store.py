@@ -177,7 +177,7 @@ class ChromaStore:
         from .e5_embedder import spec_for_identity  # e5 names the specs of its identities
 
         identity = self.embedder.identity
-        where = "in the chroma folder of SANAD_HOME" if self._is_local else "on the chroma server (SANAD_CHROMA_URL)"
+        where = "in the chroma folder of SANAD_HOME" if self._is_local else "on the server SANAD_CHROMA_URL names"
         built = f"embedder {recorded!r}" if recorded else "an unknown embedder"
         spec = spec_for_identity(recorded) if recorded else None
         back = (
