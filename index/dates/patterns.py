@@ -197,7 +197,7 @@ YEAR_ONLY = re.compile(
 )
 #: "13/8/2025", "2025-08-13", "١٣/٠٨/٢٠٢٥".
 NUMERIC = re.compile(
-    r"(?<![\w/.-])(?P<m>(?P<a>\d{1,2})(?P<sep>[/.-])(?P<b>\d{1,2})(?P=sep)(?P<year>(?:19|20)\d\d)"
+    r"(?<![\d/.\-A-Za-z_])(?P<m>(?P<a>\d{1,2})(?P<sep>[/.-])(?P<b>\d{1,2})(?P=sep)(?P<year>(?:19|20)\d\d)"
     r"|(?P<year2>(?:19|20)\d\d)(?P<sep2>[/.-])(?P<b2>\d{1,2})(?P=sep2)(?P<c2>\d{1,2}))(?![\w/]|[.-]\d)"
 )
 #: "اليوم الأحد", "أمس السبت", "أول من أمس", "today", "yesterday".
@@ -205,7 +205,9 @@ RELATIVE_DAY = re.compile(
     rf"{_B}{_CLITIC}(?P<m>(?P<rel>{_alt(RELATIVE_DAYS)})(?:\s*[،,]?\s*(?:يوم\s+)?{WEEKDAY})?){_E}"
 )
 #: "الجمعة", "يوم الأحد الماضي", "السبت المقبل", "last Sunday", "on Friday".
-WEEKDAY_ONLY = re.compile(rf"{_B}{_CLITIC}(?P<m>(?:(?P<en_mod>last|next|this)\s+)?{WEEKDAY}(?:\s+{MOD})?){_E}")
+WEEKDAY_ONLY = re.compile(
+    rf"{_B}{_CLITIC}(?P<m>(?:(?P<en_mod>last|next|this)\s+)?(?:يوم\s+)?{WEEKDAY}(?:\s+{MOD})?){_E}"
+)
 #: "الأسبوع الماضي", "نهاية الأسبوع الماضي", "هذا العام", "مطلع الشهر الجاري", "last month", "the end of next year".
 PERIOD = re.compile(
     rf"{_B}{_CLITIC}(?P<m>(?:{PART}\s+)?(?:(?P<this>هذا|هذه|earlier\s+this|later\s+this|this|last|next|past)\s+)?"
