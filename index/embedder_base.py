@@ -84,11 +84,15 @@ def content_masks(tokenizer: Any, prompt: str, texts: Sequence[str], max_length:
         enc = tokenizer(prompted, truncation=True, max_length=max_length, return_offsets_mapping=True, verbose=False)
     except (NotImplementedError, TypeError, ValueError):
         return [None] * len(texts)
-    masks: list[NDArray[np.bool_] | None] = []
-    for text, offsets in zip(prompted, enc["offset_mapping"], strict=True):
-        inner = list(offsets)[1:-1]
-        masks.append(np.array([a >= len(prompt) and any(c.isalnum() for c in text[a:b]) for a, b in inner], dtype=bool))
-    return masks
+    pairs = zip(prompted, enc["offset_mapping"], strict=True)
+    return [word_token_mask(text, offsets, len(prompt)) for text, offsets in pairs]
+
+
+def word_token_mask(prompted: str, offsets: Sequence[tuple[int, int]], prompt_chars: int) -> NDArray[np.bool_]:
+    """Which tokens of ``prompted`` (given each token's character span, ``<s>``/``</s>`` first and
+    last) carry the text's words: past the prompt's ``prompt_chars``, with a letter or digit."""
+    inner = list(offsets)[1:-1]
+    return np.array([a >= prompt_chars and any(c.isalnum() for c in prompted[a:b]) for a, b in inner], dtype=bool)
 
 
 def l2_normalise(vectors: Iterable[Iterable[float]] | Vectors) -> Vectors:

@@ -28,6 +28,7 @@ from .embedder_base import (
     embed_in_batches,
     l2_normalise,
     token_states,
+    word_token_mask,
 )
 from .embedder_registry import (
     BACKEND_MODULES,
@@ -68,4 +69,5 @@ __all__ = [
     "quiet_loading",
     "register_embedder",
     "token_states",
+    "word_token_mask",
 ]

@@ -321,6 +321,30 @@ def test_fused_linears_match_plain_torch(e5_dir: Path, e5_fp32: E5Embedder, cosi
     assert float((a * b).sum(axis=1).min()) > 0.99999
 
 
+def test_vectors_equal_sentence_transformers(e5_dir: Path, e5_fp32: E5Embedder, cosine_texts: list[str]) -> None:
+    """The plain-torch encoder gives what sentence-transformers gives on the same folder: the
+    sentence vectors and the per-token states (the reranker's input), texts past 512 tokens too."""
+    from sentence_transformers import SentenceTransformer
+
+    st = SentenceTransformer(str(e5_dir), device="cpu", local_files_only=True)
+    texts = [*cosine_texts[:40], cosine_texts[-1] * 4, "  spaces around  ", "١٣ أغسطس/آب 2025"]
+    for kind in ("query", "passage"):
+        ours = e5_fp32.embed(texts, kind)
+        theirs = st.encode(texts, prompt_name=kind, normalize_embeddings=True, convert_to_numpy=True)
+        cos = (ours * theirs).sum(axis=1)
+        assert cos.min() >= 0.9999, f"{kind}: {cos.min():.6f} on {texts[int(cos.argmin())][:60]!r}"
+    ours_tokens = e5_fp32.token_vectors(texts, "passage")
+    theirs_tokens = st.encode(texts, prompt_name="passage", output_value="token_embeddings")
+    for a, b in zip(ours_tokens, theirs_tokens, strict=True):
+        b = b.float().numpy()[1:-1]
+        b = b / np.linalg.norm(b, axis=1, keepdims=True)
+        assert a.shape == b.shape
+        assert float((a * b).sum(axis=1).min()) >= 0.9999
+    assert e5_fp32.token_lengths(texts, "query") == [
+        len(ids) for ids in st.tokenizer(["query: " + t for t in texts], truncation=True, max_length=512)["input_ids"]
+    ]
+
+
 def test_embed_keeps_input_order(e5_fp32: E5Embedder, mixed_sentences: list[str]) -> None:
     texts = [*sorted(mixed_sentences[:40], key=len, reverse=True)[:8], "قصير", "short", ""]
     together = e5_fp32.embed(texts, "passage")
@@ -484,8 +508,8 @@ def test_token_states_for_the_reranker(e5_dir: Path, e5_fp32: E5Embedder) -> Non
     assert e5_fp32.token_vectors([], "query") == []
     # content_only: the rows of the question's words ("query:" and "؟" dropped), else the same states
     q_words = e5_fp32.token_vectors([texts[0]], "query", content_only=True)[0]
-    tokens = e5_fp32._tokenizer.tokenize(QUERY_PROMPT + texts[0])
-    prompt = len(e5_fp32._tokenizer.tokenize(QUERY_PROMPT))
+    tokens = e5_fp32.tokens(QUERY_PROMPT + texts[0])
+    prompt = len(e5_fp32.tokens(QUERY_PROMPT))
     keep = [i for i, t in enumerate(tokens) if i >= prompt and any(c.isalnum() for c in t.replace("▁", ""))]
     assert 0 < len(keep) < len(q) and tokens[-1] == "؟"
     assert np.allclose(q_words, q[keep], atol=1e-5)
