@@ -35,6 +35,7 @@ TokenVectors = NDArray[np.float32]  # (tokens, dim), rows L2-normalised
 DEFAULT_TOP = 20
 DEFAULT_WEIGHT = 1.0
 DEFAULT_CACHE_BYTES = 256_000_000
+QUERY_CACHE = 16
 
 
 @runtime_checkable
@@ -48,6 +49,13 @@ class TokenEmbedder(Protocol):
         """For each text, its tokens' L2-normalised vectors, shape ``(tokens, dim)``; with
         ``content_only`` only the tokens of the text's words (no prompt, no punctuation alone)."""
         ...
+
+
+@runtime_checkable
+class TokenCounter(Protocol):
+    """An embedder that counts the tokens of a text (no prompt, no specials)."""
+
+    def count_tokens(self, text: str) -> int: ...
 
 
 @runtime_checkable
@@ -140,6 +148,46 @@ class MaxSimReranker:
         self.top = top
         self.weight = weight
         self.cache = cache if cache is not None else TokenCache()
+        self._queries: OrderedDict[str, TokenVectors] = OrderedDict()  # the last questions' token states
+        self._queries_lock = threading.Lock()
+
+    def query_tokens(self, query: str) -> TokenVectors:
+        """The question's content-word token states (the last few are kept: the answerer asks again)."""
+        with self._queries_lock:
+            found = self._queries.get(query)
+            if found is not None:
+                self._queries.move_to_end(query)
+                return found
+        vecs = self.encoder.token_vectors([query], "query", content_only=True)[0]
+        with self._queries_lock:
+            self._queries[query] = vecs
+            while len(self._queries) > QUERY_CACHE:
+                self._queries.popitem(last=False)
+        return vecs
+
+    def sentence_scores(self, query: str, passages: Sequence[Passage]) -> dict[tuple[str, int], float]:
+        """MaxSim of the question against each SENTENCE of the passages, keyed by (article id,
+        sentence start): the rows of the chunk's token states that belong to the sentence (the
+        chunk's pass, cached, is sliced: nothing is encoded again). Rows are assigned by counting
+        each sentence's tokens from the end of the chunk (the prompt's rows come first), which
+        needs an encoder with ``count_tokens``; without one, nothing."""
+        if not isinstance(self.encoder, TokenCounter) or not passages:
+            return {}
+        counter: TokenCounter = self.encoder
+        q = self.query_tokens(query)
+        if q.size == 0:
+            return {}
+        out: dict[tuple[str, int], float] = {}
+        for p, toks in zip(passages, self.passage_tokens(passages), strict=True):
+            states = np.asarray(toks, dtype=np.float32)
+            counts = [counter.count_tokens(p.text[s.start - p.start : s.end - p.start]) for s in p.sentences]
+            row = max(0, len(states) - sum(counts))
+            for span, n in zip(p.sentences, counts, strict=True):
+                rows = states[row : row + n]
+                row += n
+                if len(rows):
+                    out[(p.article_id, span.start)] = maxsim(q, rows)
+        return out
 
     def passage_tokens(self, passages: Sequence[Passage]) -> list[NDArray[np.float16] | TokenVectors]:
         """Token states of each passage, from the cache or freshly encoded (then cached)."""
@@ -157,7 +205,7 @@ class MaxSimReranker:
         if not head:
             return list(passages)
         # the question's own words: "query:" and "?" would match every passage alike
-        q = self.encoder.token_vectors([query], "query", content_only=True)[0]
+        q = self.query_tokens(query)
         scored: list[tuple[float, int, Passage]] = []
         for i, (p, toks) in enumerate(zip(head, self.passage_tokens(head), strict=True)):
             ms = maxsim(q, np.asarray(toks, dtype=np.float32))

@@ -287,7 +287,9 @@ class Assistant:
         else the extractive answerer."""
         chat_model = self.chat_model
         if chat_model is None:
-            return ExtractiveAnswerer(self.embedder, stored_vectors=self.store.sentence_vectors).answer(
+            reranker = self.reranker
+            late = reranker.sentence_scores if isinstance(reranker, MaxSimReranker) else None
+            return ExtractiveAnswerer(self.embedder, stored_vectors=self.store.sentence_vectors, late=late).answer(
                 question, passages
             )
         texts = self._texts(passages)

@@ -1,78 +1,57 @@
-"""The answerer that needs no language model: it quotes the best-supported sentences.
+"""The answerer that needs no language model: the sentence that answers, and the short answer in it.
 
-Every candidate sentence of the retrieved passages is scored by its embedding similarity
-to the question and by how much of the question's (normalised) vocabulary it contains.
-The best ones become the answer's claims, each cited to its exact offsets in the article.
-When nothing scores above the thresholds the outcome is ``insufficient_evidence``.
+1. A question that asks nothing of the articles (:func:`qa.question_intent.asks_nothing`:
+   punctuation only, an instruction to the system) is refused with ``insufficient_evidence``.
+2. Every sentence of the retrieved passages is ranked by every signal Sanad has
+   (:mod:`qa.sentence_rank`: lexical overlap on normalised terms, the stored sentence vectors,
+   sentence-level late interaction, the passage's fused rank, the neighbouring sentence).
+3. The best sentence must be supported: it shares enough of the question's vocabulary
+   (``min_overlap``), or its cosine stands out from the other candidates' by ``min_margin`` (a
+   threshold relative to the question, not one absolute cosine). Otherwise:
+   ``insufficient_evidence``.
+4. The answer cites the best sentence first (and the one before it when it leans on it), then
+   up to ``max_sentences`` others that score nearly as well; the short answer
+   (:mod:`qa.short_answer`) is a span of a cited sentence, shown first, framed in the question's
+   language (:mod:`qa.language`).
 """
 
 from __future__ import annotations
 
-import math
 import time
-from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-from numpy.typing import NDArray
-
-from index.documents import Passage, sentence_id
+from index.documents import Passage
 from index.embeddings import Embedder
-from index.normalize import tokens
 
-from .language import STOPWORDS, detect_language, insufficient_evidence_text
-from .models import Answer, Citation, Claim
+from .language import according_to, detect_language, insufficient_evidence_text, nothing_asked_text
+from .models import Answer, Citation, Claim, ShortAnswer
+from .question_intent import answer_kind, asks_nothing, terms
+from .sentence_rank import (
+    Candidate,
+    LateScorer,
+    StoredVectors,
+    Weights,
+    candidates,
+    combine,
+    dense_similarity,
+    lexical_overlap,
+    margin,
+    refers_back,
+)
+from .short_answer import SpanSource, find_short_answer
 
-_PREFIXES = ("وال", "بال", "كال", "فال", "لل", "ال", "و", "ف", "ب", "ل")
-
-
-def terms(text: str) -> list[str]:
-    """Content terms: normalised tokens, stop words dropped, common Arabic prefixes stripped."""
-    out = []
-    for tok in tokens(text):
-        if tok in STOPWORDS or len(tok) < 2 or (tok[0] in "وف" and tok[1:] in STOPWORDS):
-            continue
-        for p in _PREFIXES:
-            if tok.startswith(p) and len(tok) - len(p) >= 3:
-                tok = tok[len(p) :]
-                break
-        out.append(tok)
-    return out
-
-
-@dataclass
-class Candidate:
-    passage: Passage
-    start: int  # article offsets
-    end: int
-    text: str
-    overlap: float = 0.0
-    dense: float = 0.0
-
-    @property
-    def score(self) -> float:
-        return self.dense + 0.5 * self.overlap + 0.01 * self.passage.score
+__all__ = ["Candidate", "ExtractiveAnswerer", "Thresholds", "candidates", "terms"]
 
 
-def candidates(passages: Sequence[Passage]) -> list[Candidate]:
-    """Every sentence of every passage once (chunks overlap by a sentence; articles retell each other)."""
-    seen: set[tuple[str, int]] = set()
-    seen_text: set[str] = set()
-    out = []
-    for p in passages:
-        spans = p.sentences or []
-        spans_t = [(p.start, p.end)] if not spans else [(s.start, s.end) for s in spans]
-        for start, end in spans_t:
-            key = (p.article_id, start)
-            text = p.text[start - p.start : end - p.start]
-            norm = " ".join(tokens(text))
-            if key in seen or not norm or norm in seen_text:
-                continue
-            seen.add(key)
-            seen_text.add(norm)
-            out.append(Candidate(p, start, end, text))
-    return out
+@dataclass(frozen=True)
+class Thresholds:
+    """When the best sentence counts as support (chosen with ``sanad eval`` and ``--unanswerable``)."""
+
+    min_overlap: float = 0.5  # share of the question's (rarity-weighted) terms in the sentence
+    min_margin: float = 0.03  # cosine above the median candidate's
+    min_margin_with_overlap: float = 0.0  # margin needed when the overlap alone suffices
+    keep_gap: float = 0.08  # further sentences: at most this far below the best score
 
 
 class ExtractiveAnswerer:
@@ -80,110 +59,123 @@ class ExtractiveAnswerer:
         self,
         embedder: Embedder | None = None,
         *,
-        max_sentences: int = 3,
-        min_overlap: float = 0.5,
-        min_dense: float = 0.80,
-        keep_ratio: float = 0.92,
-        dense_candidates: int = 12,
-        stored_vectors: Callable[[Sequence[str]], Mapping[str, NDArray[np.float32]]] | None = None,
+        max_sentences: int = 2,
+        stored_vectors: StoredVectors | None = None,
+        late: LateScorer | None = None,
+        weights: Weights | None = None,
+        thresholds: Thresholds | None = None,
     ) -> None:
         self.embedder = embedder
         self.max_sentences = max_sentences
-        self.min_overlap = min_overlap
-        self.min_dense = min_dense
-        self.keep_ratio = keep_ratio
-        self.dense_candidates = dense_candidates
         self.stored_vectors = stored_vectors
+        self.late = late
+        self.weights = weights or Weights()
+        self.thresholds = thresholds or Thresholds()
 
-    def score(self, question: str, cands: list[Candidate]) -> None:
-        """Lexical overlap for every candidate; embeddings only where words alone do not decide.
+    def rank(self, question: str, passages: Sequence[Passage]) -> list[Candidate]:
+        """Every sentence of ``passages``, scored, best first."""
+        return self._rank(question, passages)[0]
 
-        Embedding sentences is the expensive part, so it is done for at most ``dense_candidates``
-        sentences and only when no sentence shares enough of the question's vocabulary (a
-        paraphrase, or a question in another language than the articles).
-        """
-        q_terms = set(terms(question))
-        if q_terms and cands:
-            df: Counter[str] = Counter()
-            cand_terms = [set(terms(c.text)) for c in cands]
-            for ts in cand_terms:
-                df.update(ts & q_terms)
-            n = len(cands)
-            weight = {t: math.log(1 + n / (1 + df[t])) for t in q_terms}
-            total = sum(weight.values()) or 1.0
-            for c, ts in zip(cands, cand_terms, strict=True):
-                c.overlap = sum(weight[t] for t in q_terms & ts) / total
-        if self.embedder is None or not cands or max(c.overlap for c in cands) >= self.min_overlap:
-            return
-        # Candidates come in retrieval order (best passages first): score the first ones, with
-        # the sentence vectors stored at ingest where there are some, embedding only the rest.
-        chosen = cands[: self.dense_candidates]
-        ids = [sentence_id(c.passage.article_id, c.start, c.end, c.text) for c in chosen]
-        stored = self.stored_vectors(ids) if self.stored_vectors is not None else {}
-        missing = [i for i, sid in enumerate(ids) if sid not in stored]
-        fresh = self.embedder.embed([chosen[i].text for i in missing], "passage") if missing else None
-        rows = []
-        for i, sid in enumerate(ids):
-            rows.append(stored[sid] if sid in stored else np.asarray(fresh, dtype=np.float32)[missing.index(i)])
-        vecs = np.vstack(rows)
-        q = self.embedder.embed([question], "query")[0]
-        sims = vecs @ np.asarray(q, dtype=np.float32)
-        for c, s in zip(chosen, sims, strict=True):
-            c.dense = float(s)
+    def _rank(self, question: str, passages: Sequence[Passage]) -> tuple[list[Candidate], dict[str, float]]:
+        cands = candidates(passages)
+        weights = lexical_overlap(question, cands)
+        if self.embedder is not None:
+            dense_similarity(question, cands, self.embedder, self.stored_vectors)
+        if self.late is not None and cands:
+            scores = self.late(question, passages)
+            for c in cands:
+                c.late = scores.get(c.key, 0.0)
+        combine(cands, self.weights)
+        return sorted(cands, key=lambda c: c.score, reverse=True), weights
 
-    def supported(self, c: Candidate) -> bool:
-        return c.overlap >= self.min_overlap or (self.embedder is not None and c.dense >= self.min_dense)
+    def supported(self, cands: Sequence[Candidate], best: Candidate) -> bool:
+        t = self.thresholds
+        if self.embedder is None:
+            return best.overlap >= t.min_overlap
+        m = margin(cands, best)
+        if best.overlap >= t.min_overlap:
+            return m >= t.min_margin_with_overlap
+        return m >= t.min_margin
+
+    def choose(self, ranked: Sequence[Candidate]) -> list[Candidate]:
+        """The best sentence (with the one before it when it refers back), then near-equals."""
+        if not ranked or not self.supported(ranked, ranked[0]):
+            return []
+        best = ranked[0]
+        chosen = [best]
+        if refers_back(best.text):
+            previous = next(
+                (
+                    c
+                    for c in ranked
+                    if c.passage.article_id == best.passage.article_id and c.position == best.position - 1
+                ),
+                None,
+            )
+            if previous is not None:
+                chosen.insert(0, previous)
+        for c in ranked[1:]:
+            if len(chosen) >= self.max_sentences:
+                break
+            if c not in chosen and c.score >= best.score - self.thresholds.keep_gap and c.matched:
+                chosen.append(c)
+        return chosen
 
     def answer(self, question: str, passages: Sequence[Passage]) -> Answer:
         started = time.perf_counter()
         language = detect_language(question)
-        cands = candidates(passages)
-        self.score(question, cands)
-        ranked = sorted(cands, key=lambda c: c.score, reverse=True)
-        chosen: list[Candidate] = []
-        if ranked and self.supported(ranked[0]):
-            best = ranked[0].score
-            for c in ranked:
-                if len(chosen) >= self.max_sentences:
-                    break
-                if c.score >= self.keep_ratio * best and self.supported(c):
-                    chosen.append(c)
-        timings = {"answer": time.perf_counter() - started}
+        if asks_nothing(question):
+            return _refusal(question, language, nothing_asked_text(language), started)
+        ranked, term_weights = self._rank(question, passages)
+        chosen = self.choose(ranked)
         if not chosen:
-            return Answer(
-                question=question,
-                answer=insufficient_evidence_text(language),
-                status="insufficient_evidence",
-                language=language,
-                mode="extractive",
-                timings=timings,
+            return _refusal(question, language, insufficient_evidence_text(language), started)
+        citations = [
+            Citation(
+                n=n,
+                article_id=c.passage.article_id,
+                title=c.passage.title,
+                chunk_id=c.passage.chunk_id,
+                start=c.start,
+                end=c.end,
+                quote=c.text,
             )
-        # Present in reading order: by article, then by position.
-        order = {p.article_id: i for i, p in enumerate(passages)}
-        chosen.sort(key=lambda c: (order.get(c.passage.article_id, 0), c.start))
-        citations: list[Citation] = []
-        claims: list[Claim] = []
-        for n, c in enumerate(chosen, 1):
-            citations.append(
-                Citation(
-                    n=n,
-                    article_id=c.passage.article_id,
-                    title=c.passage.title,
-                    chunk_id=c.passage.chunk_id,
-                    start=c.start,
-                    end=c.end,
-                    quote=c.text,
-                )
-            )
-            claims.append(Claim(text=c.text, citations=[n]))
-        text = " ".join(f"{c.text} [{i}]" for i, c in enumerate(chosen, 1))
+            for n, c in enumerate(chosen, 1)
+        ]
+        claims = [Claim(text=c.text, citations=[n]) for n, c in enumerate(chosen, 1)]
+        best_first = sorted(range(len(chosen)), key=lambda i: -chosen[i].score)
+        found = find_short_answer(
+            question,
+            answer_kind(question),
+            [SpanSource(chosen[i].text, chosen[i].start, i + 1) for i in best_first],
+            term_weights,
+        )
+        short = (
+            ShortAnswer(text=found.text, start=found.start, end=found.end, citation=found.citation) if found else None
+        )
+        quotes = " ".join(f"{c.text} [{n}]" for n, c in enumerate(chosen, 1))
+        text = according_to(language, quotes)
+        if short is not None:
+            text = f"{short.text} [{short.citation}]\n\n{text}"
         return Answer(
             question=question,
             answer=text,
             status="answered",
+            short_answer=short,
             claims=claims,
             citations=citations,
             language=language,
             mode="extractive",
             timings={"answer": time.perf_counter() - started},
         )
+
+
+def _refusal(question: str, language: str, text: str, started: float) -> Answer:
+    return Answer(
+        question=question,
+        answer=text,
+        status="insufficient_evidence",
+        language=language,
+        mode="extractive",
+        timings={"answer": time.perf_counter() - started},
+    )

@@ -26,6 +26,21 @@ _INSUFFICIENT: dict[str, str] = {
 }
 
 
+_NOTHING_ASKED: dict[str, str] = {
+    "ar": "لا يسأل هذا النص عن شيء يمكن البحث عنه في المقالات المتاحة.",
+    "en": "This message does not ask anything the available articles could answer.",
+}
+
+_ACCORDING_TO: dict[str, str] = {"ar": "بحسب المقالات: {quotes}", "en": "According to the articles: {quotes}"}
+# When the quotes are in the other language than the question.
+_ACCORDING_TO_OTHER: dict[str, str] = {
+    "ar": "بحسب المقالات (بالإنجليزية): {quotes}",
+    "en": "According to the articles (in Arabic): {quotes}",
+}
+
+_SHORT_ANSWER_LABEL: dict[str, str] = {"ar": "الإجابة المختصرة", "en": "Short answer"}
+
+
 def _is_arabic_letter(ch: str) -> bool:
     cp = ord(ch)
     return (
@@ -58,3 +73,19 @@ def language_name(language: str) -> str:
 def insufficient_evidence_text(language: str) -> str:
     """What Sanad says when the articles do not support an answer."""
     return _INSUFFICIENT.get(language, _INSUFFICIENT["en"])
+
+
+def nothing_asked_text(language: str) -> str:
+    """What Sanad says to a message with no content word, or one that addresses the system."""
+    return _NOTHING_ASKED.get(language, _NOTHING_ASKED["en"])
+
+
+def according_to(language: str, quotes: str) -> str:
+    """The quoted sentences framed in the question's language ("According to the articles: …")."""
+    frames = _ACCORDING_TO if detect_language(quotes, default=language) == language else _ACCORDING_TO_OTHER
+    return frames.get(language, frames["en"]).format(quotes=quotes)
+
+
+def short_answer_label(language: str) -> str:
+    """The label before the short answer ("Short answer", "الإجابة المختصرة")."""
+    return _SHORT_ANSWER_LABEL.get(language, _SHORT_ANSWER_LABEL["en"])

@@ -26,6 +26,15 @@ class Claim(BaseModel):
     citations: list[int] = Field(default_factory=list, description="Reference numbers (Citation.n).")
 
 
+class ShortAnswer(BaseModel):
+    """The answer in a few words: an exact span of a cited sentence (``article.text[start:end] == text``)."""
+
+    text: str = Field(description="The span as the article writes it: a date, a number with its unit, a place, a name.")
+    start: int = Field(description="Character offset of the span in the ARTICLE text.")
+    end: int = Field(description="End offset (exclusive) in the ARTICLE text.")
+    citation: int = Field(description="The Citation.n of the cited sentence the span lies in.")
+
+
 class Usage(BaseModel):
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -36,6 +45,9 @@ class Answer(BaseModel):
     question: str
     answer: str = Field(description="Answer text with [n] reference markers.")
     status: Status
+    short_answer: ShortAnswer | None = Field(
+        default=None, description="The answer in a few words, when a span of a cited sentence holds it (else null)."
+    )
     claims: list[Claim] = Field(default_factory=list)
     citations: list[Citation] = Field(default_factory=list)
     unsupported_claims: int = Field(default=0, description="Claims dropped because no citation verified.")

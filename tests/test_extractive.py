@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from index.documents import Passage, Span
-from qa.extractive import ExtractiveAnswerer, terms
+from qa.extractive import ExtractiveAnswerer, Thresholds, terms
 from qa.language import insufficient_evidence_text
 
 ARTICLE = (
@@ -88,7 +88,9 @@ def test_stored_sentence_vectors_spare_embedding_at_question_time() -> None:
 
     embedder.calls.clear()
     # An English question shares no words with the article: the dense fallback decides.
-    answer = ExtractiveAnswerer(embedder, stored_vectors=lookup, min_dense=-1.0).answer("Who?", [passage])
+    answer = ExtractiveAnswerer(embedder, stored_vectors=lookup, thresholds=Thresholds(min_margin=-1.0)).answer(
+        "Who attended the talks?", [passage]
+    )
     assert asked and set(asked[0]) == set(store)
     assert embedder.calls == [("query", 1)]
     assert answer.status == "answered"
