@@ -4,8 +4,11 @@ Every unique context of the dataset becomes an article of a fresh index (never t
 ``distractors`` (files or folders) are ingested beside them. For each question the rank of
 the first gold chunk (inside the gold context, or containing a gold answer) is recorded per
 retrieval method, giving R@1/5/20 and MRR@10, and the same for the gold context alone; a
-sample of questions is also answered to measure how often the cited passages hold a gold
-answer, and exact match / F1 of the extractive answer after Arabic normalisation.
+sample of questions is also answered to measure how often the cited sentence (and passage)
+holds a gold answer, the short answer's coverage and F1, exact match / F1 of the whole answer
+after Arabic normalisation, and the answer stage's latency. With ``unanswerable`` the same
+questions are asked again over the index without their gold context: the share answered instead
+of ``insufficient_evidence`` is the false-answer rate.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from index.normalize import tokens
 
 from .assistant import Assistant
 from .citations import MARKERS
+from .models import Answer
 from .settings import Settings
 
 Progress = Callable[[str, int, int], None]
@@ -202,6 +206,7 @@ def evaluate(
     limit: int | None = None,
     workdir: Path | None = None,
     progress: Progress | None = None,
+    unanswerable: bool = False,
 ) -> EvalReport:
     data = load_squad(dataset_path, questions_from)
     questions = data.questions[:limit] if limit else data.questions
@@ -240,6 +245,10 @@ def evaluate(
             results.append(result)
 
         answered = _answer_metrics(assistant, questions[:answer_sample], progress)
+        if unanswerable:
+            answered["unanswerable"] = _unanswerable_metrics(
+                assistant, questions[:answer_sample], data.contexts, progress
+            )
     return EvalReport(
         dataset=dataset_path.name,
         embedder=cache.identity,
@@ -256,27 +265,111 @@ def evaluate(
 
 
 def _answer_metrics(assistant: Assistant, questions: Sequence[Question], progress: Progress | None) -> dict[str, Any]:
-    cited_has_gold = em = 0
-    f1_sum = 0.0
-    statuses: Counter[str] = Counter()
+    """How the answers fare: the cited sentence (first, any) and the cited passage hold a gold
+    answer; the short answer's coverage, exact match and F1; the whole answer's F1; the answer
+    stage's latency (warm: retrieval is timed apart)."""
+    tally = _Tally()
     for n, q in enumerate(questions, 1):
         passages = assistant.search(q.question)
-        answer = assistant.answer(q.question, passages)
-        statuses[answer.status] += 1
-        by_chunk = {p.chunk_id: p.text for p in passages}
-        cited = [by_chunk.get(c.chunk_id, c.quote) for c in answer.citations]
-        if any(contains(text, g) for text in cited for g in q.answers):
-            cited_has_gold += 1
-        if answer.status == "answered":
-            em += any(exact(answer.answer, g) for g in q.answers)
-            f1_sum += max((f1(answer.answer, g) for g in q.answers), default=0.0)
+        tally.add(q, passages, assistant.answer(q.question, passages))
         if progress:
             progress("answer", n, len(questions))
+    return tally.as_dict()
+
+
+@dataclass
+class _Tally:
+    questions: int = 0
+    first_sentence: int = 0
+    any_sentence: int = 0
+    passage: int = 0
+    em: int = 0
+    f1_sum: float = 0.0
+    short: int = 0
+    short_em: int = 0
+    short_f1_sum: float = 0.0
+    short_f1_good: int = 0
+    statuses: Counter[str] = field(default_factory=Counter)
+    latencies: list[float] = field(default_factory=list)
+
+    def add(self, q: Question, passages: Sequence[Passage], answer: Answer) -> None:
+        self.questions += 1
+        self.statuses[answer.status] += 1
+        self.latencies.append(answer.timings.get("answer", 0.0))
+        by_chunk = {p.chunk_id: p.text for p in passages}
+        quotes = [c.quote for c in answer.citations]
+        holds = [any(contains(quote, g) for g in q.answers) for quote in quotes]
+        self.first_sentence += bool(holds and holds[0])
+        self.any_sentence += any(holds)
+        cited = [by_chunk.get(c.chunk_id, c.quote) for c in answer.citations]
+        self.passage += any(contains(text, g) for text in cited for g in q.answers)
+        if answer.status == "answered":
+            self.em += any(exact(answer.answer, g) for g in q.answers)
+            self.f1_sum += max((f1(answer.answer, g) for g in q.answers), default=0.0)
+        if answer.short_answer is not None:
+            text = answer.short_answer.text
+            best = max((f1(text, g) for g in q.answers), default=0.0)
+            self.short += 1
+            self.short_em += any(exact(text, g) for g in q.answers)
+            self.short_f1_sum += best
+            self.short_f1_good += best >= SHORT_F1_GOOD
+
+    def as_dict(self) -> dict[str, Any]:
+        total = max(1, self.questions)
+        shown = max(1, self.short)
+        return {
+            "questions": self.questions,
+            "cited_sentence_has_gold": self.first_sentence / total,
+            "any_cited_sentence_has_gold": self.any_sentence / total,
+            "cited_passage_has_gold": self.passage / total,
+            "exact_match": self.em / total,
+            "f1": self.f1_sum / total,
+            "short_answer_rate": self.short / total,
+            "short_answer_exact_match": self.short_em / shown,
+            "short_answer_f1": self.short_f1_sum / shown,
+            "short_answer_f1_good_share": self.short_f1_good / total,
+            "answer_latency_p50_ms": statistics.median(self.latencies) * 1000 if self.latencies else 0.0,
+            "answer_latency_p95_ms": pct(self.latencies, 0.95) * 1000,
+            "statuses": dict(self.statuses),
+        }
+
+
+SHORT_F1_GOOD = 0.6
+"""A short answer counts as good at this F1 against the best gold answer (the issue's bar)."""
+
+
+def _unanswerable_metrics(
+    assistant: Assistant,
+    questions: Sequence[Question],
+    contexts: Sequence[dict[str, str]],
+    progress: Progress | None,
+) -> dict[str, Any]:
+    """Each question asked over the index WITHOUT its gold context (forgotten, its questions asked,
+    then ingested again): every answer is a false one unless it says ``insufficient_evidence``.
+    ``answered_with_gold`` counts the answers whose cited sentence still holds a gold answer (another
+    context of the same article may say it too)."""
+    by_context: dict[str, list[Question]] = {}
+    for q in questions:
+        by_context.setdefault(q.context_id, []).append(q)
+    records = {c["id"]: c for c in contexts}
+    answered = with_gold = done = 0
+    for context_id, asked in by_context.items():
+        assistant.forget(context_id)
+        try:
+            for q in asked:
+                passages = assistant.search(q.question)
+                answer = assistant.answer(q.question, passages)
+                if answer.status == "answered":
+                    answered += 1
+                    with_gold += any(contains(c.quote, g) for c in answer.citations for g in q.answers)
+                done += 1
+                if progress:
+                    progress("unanswerable", done, len(questions))
+        finally:
+            assistant.ingest_records([records[context_id]], origin="eval")
     total = max(1, len(questions))
     return {
         "questions": len(questions),
-        "cited_passage_has_gold": cited_has_gold / total,
-        "exact_match": em / total,
-        "f1": f1_sum / total,
-        "statuses": dict(statuses),
+        "false_answer_rate": answered / total,
+        "answered_with_gold": with_gold / total,
     }

@@ -171,8 +171,9 @@ def combine(cands: Sequence[Candidate], weights: Weights = Weights()) -> None:
 
 
 def margin(cands: Sequence[Candidate], best: Candidate) -> float:
-    """How far the best candidate's cosine stands above the median of the others."""
+    """How far the best candidate's cosine stands above the median of the others (0 when alone:
+    nothing to stand out from)."""
     others = [c.dense for c in cands if c is not best]
     if not others:
-        return best.dense
+        return 0.0
     return best.dense - float(np.median(np.asarray(others, dtype=np.float32)))

@@ -60,8 +60,7 @@ _PARTICIPATION_VERBS = frozenset(
     normalise("حضر شارك ترأس ترأسه قاد قاده مثل مثله ضم يضم تضم يرأس يرأسه يقود كان هو هي هم وهو وهي").split()
 )
 _CLAUSE_STOPS = frozenset(
-    normalise("الذي التي الذين حيث بينما عقب بعد قبل خلال وذلك لبحث لمناقشة بهدف").split()
-    + ["which", "who", "that", "where", "when", "after", "before", "during"]
+    normalise("الذي التي الذين حيث بينما عقب بعد قبل خلال وذلك لبحث لمناقشة بهدف which who that where when").split()
 )
 _PERCENT_Q = frozenset(normalise("نسبة نسبه percentage percent proportion").split())
 

@@ -3,6 +3,9 @@ cited sentence (exact article offsets), and the answer framed in the asker's lan
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from index.documents import Passage
@@ -118,3 +121,49 @@ def test_framing_follows_the_question_language() -> None:
     assert arabic.language == "ar" and "بحسب المقالات" in arabic.answer
     refused = ExtractiveAnswerer(None).answer("What is the price of oil in Brazil?", [passage()])
     assert refused.status == "insufficient_evidence" and refused.answer == insufficient_evidence_text("en")
+
+
+def test_eval_unanswerable_asks_without_the_gold_context(tmp_path: Path) -> None:
+    from fakes import HashEmbedder
+
+    from index.embeddings import EMBEDDERS, register_embedder
+    from qa.evaluate import evaluate
+    from qa.settings import Settings
+
+    contexts = [
+        ("t1", ARTICLE, "كم بلغت كلفة المحطة؟", "38 مليون دولار"),
+        (
+            "t2",
+            "وافتتح معرض الكتاب في الرياض أمس بمشاركة 500 دار نشر من 30 دولة.",
+            "كم دار نشر شاركت في معرض الكتاب؟",
+            "500",
+        ),
+    ]
+    data = {
+        "data": [
+            {
+                "title": title,
+                "paragraphs": [
+                    {
+                        "context": ctx,
+                        "qas": [{"id": f"q{i}", "question": q, "answers": [{"text": a, "answer_start": ctx.index(a)}]}],
+                    }
+                ],
+            }
+            for i, (title, ctx, q, a) in enumerate(contexts)
+        ]
+    }
+    path = tmp_path / "set.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    register_embedder("testhash14", lambda arg, options: HashEmbedder(name="h14"))
+    try:
+        settings = Settings(home=tmp_path / "home", embedder="testhash14")
+        report = evaluate(path, settings=settings, methods=["hybrid"], k=3, unanswerable=True)
+    finally:
+        EMBEDDERS.pop("testhash14", None)
+    a = report.answers
+    assert a["questions"] == 2 and a["cited_sentence_has_gold"] == 1.0
+    assert a["short_answer_rate"] == 1.0 and a["short_answer_f1"] == 1.0
+    u = a["unanswerable"]
+    assert u["questions"] == 2 and 0.0 <= u["false_answer_rate"] <= 1.0
+    assert u["answered_with_gold"] == 0.0  # the gold context was out of the index while they were asked

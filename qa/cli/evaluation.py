@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 
-from ..evaluate import EvalReport, evaluate
 from .common import EXIT_OK, add_home, err, out, positive, progress_bar, settings_from_args
+
+if TYPE_CHECKING:
+    from ..evaluate import EvalReport
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -18,6 +20,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     with progress_bar() as progress:
         err.print(f"building an isolated index of {args.dataset} …", style="dim")
+        from ..evaluate import evaluate
+
         report = evaluate(
             args.dataset,
             settings=settings,
@@ -29,6 +33,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             answer_sample=args.answer_sample,
             limit=args.limit,
             progress=progress,
+            unanswerable=args.unanswerable,
         )
     print_report(report)
     if args.json:
@@ -65,9 +70,23 @@ def print_report(report: EvalReport) -> None:
     out.print("ctx: the gold context itself (a distractor holding the answer does not count)", style="dim")
     a = report.answers
     out.print(
-        f"answers ({a['questions']} questions): cited passage holds a gold answer {a['cited_passage_has_gold']:.3f}, "
+        f"answers ({a['questions']} questions): cited sentence holds a gold answer "
+        f"{a['cited_sentence_has_gold']:.3f} (any cited sentence {a['any_cited_sentence_has_gold']:.3f}, "
+        f"cited passage {a['cited_passage_has_gold']:.3f}), "
         f"exact match {a['exact_match']:.3f}, F1 {a['f1']:.3f}, {a['statuses']}"
     )
+    out.print(
+        f"short answers: given for {a['short_answer_rate']:.3f} of the questions, F1 {a['short_answer_f1']:.3f} "
+        f"and exact match {a['short_answer_exact_match']:.3f} where given; F1 ≥ .6 on "
+        f"{a['short_answer_f1_good_share']:.3f} of all questions · answer stage p50 "
+        f"{a['answer_latency_p50_ms']:.1f} ms, p95 {a['answer_latency_p95_ms']:.1f} ms"
+    )
+    u = a.get("unanswerable")
+    if u:
+        out.print(
+            f"without the gold context ({u['questions']} questions): false-answer rate {u['false_answer_rate']:.3f} "
+            f"(of which the cited sentence still holds a gold answer: {u['answered_with_gold']:.3f})"
+        )
 
 
 def register(sub: Any) -> None:
@@ -82,6 +101,11 @@ def register(sub: Any) -> None:
     p.add_argument("-k", type=int, default=20)
     p.add_argument("--answer-sample", type=int, default=200, help="questions to answer for answer metrics")
     p.add_argument("--limit", type=int, help="only the first N questions")
+    p.add_argument(
+        "--unanswerable",
+        action="store_true",
+        help="ask the answer sample again over the index without each question's gold context (false-answer rate)",
+    )
     p.add_argument("--embedder", help="SANAD_EMBEDDER spec to evaluate")
     p.add_argument("--json", type=Path, metavar="OUT.json", help="write the report as JSON")
     add_home(p)
