@@ -20,16 +20,18 @@ import json
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, cast
+from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
 
-import openai
-from openai.types.chat import ChatCompletionMessageParam
-from openai.types.chat.completion_create_params import ResponseFormat
 from pydantic import BaseModel
 
 from index.errors import ConfigError, LLMError
 from qa.models import Usage
 from qa.settings import LLMSettings
+
+if TYPE_CHECKING:  # the SDK (~0.6 s of imports) loads when a chat model is built, not for extractive answers
+    import openai
+    from openai.types.chat import ChatCompletionMessageParam
+    from openai.types.chat.completion_create_params import ResponseFormat
 
 Structured = Literal["json_schema", "json_object"]
 
@@ -165,6 +167,8 @@ class OpenAIChatModel:
         self.extra_body: dict[str, Any] | None = dict(extra_body) if extra_body else None
         self.schema_limits = schema_limits
         self._lock = threading.Lock()
+        import openai
+
         self._client = openai.OpenAI(
             base_url=base_url,
             api_key=api_key or PLACEHOLDER_API_KEY,
@@ -196,9 +200,11 @@ class OpenAIChatModel:
     def _prepare(
         self, messages: Sequence[Mapping[str, str]], schema: type[BaseModel] | None, mode: Structured
     ) -> tuple[list[ChatCompletionMessageParam], ResponseFormat | openai.Omit]:
+        import openai
+
         msgs = [dict(m) for m in messages]
         if schema is None:
-            return cast(list[ChatCompletionMessageParam], msgs), openai.omit
+            return cast("list[ChatCompletionMessageParam]", msgs), openai.omit
         if mode == "json_schema":
             fmt: ResponseFormat = {
                 "type": "json_schema",
@@ -216,9 +222,11 @@ class OpenAIChatModel:
                 msgs[0]["content"] = msgs[0].get("content", "") + instruction
             else:
                 msgs.insert(0, {"role": "system", "content": instruction.strip()})
-        return cast(list[ChatCompletionMessageParam], msgs), fmt
+        return cast("list[ChatCompletionMessageParam]", msgs), fmt
 
     def _error(self, exc: Exception) -> LLMError:
+        import openai
+
         where = f"LLM request to {self.endpoint} (model {self.model!r})"
         data: dict[str, Any] = {"endpoint": self.endpoint, "model": self.model}
         if isinstance(exc, openai.APITimeoutError):
@@ -242,6 +250,8 @@ class OpenAIChatModel:
 
     def _create(self, messages: Sequence[Mapping[str, str]], schema: type[BaseModel] | None, **extra: Any) -> Any:
         """One chat.completions call; a server that rejects json_schema is asked again with json_object."""
+        import openai
+
         while True:
             mode = self._structured
             msgs, fmt = self._prepare(messages, schema, mode)
@@ -295,6 +305,8 @@ class OpenAIChatModel:
         With ``schema``, the same structured output as :meth:`complete` (and the same
         json_object fallback, decided before the first delta): the deltas concatenate to the JSON.
         """
+        import openai
+
         chunks = self._create(messages, schema, stream=True)
         try:
             with chunks:

@@ -54,6 +54,32 @@ def test_python_m_qa_ask(env: dict[str, str]) -> None:
     check_answer(json.loads(run_sanad(env, "ask", DESAL_Q, "--json", python_m=True).stdout))
 
 
+def imported(stderr: str) -> set[str]:
+    """The modules ``PYTHONPROFILEIMPORTTIME=1`` reports as imported (``import time: … | name``)."""
+    return {line.rsplit("|", 1)[1].strip() for line in stderr.splitlines() if line.startswith("import time:")}
+
+
+HEAVY = {"torch", "transformers", "sentence_transformers", "chromadb", "openai", "tantivy", "fastapi"}
+
+
+def test_help_imports_no_model_store_or_sdk(env: dict[str, str]) -> None:
+    """``sanad -h`` and a command's ``-h`` only parse: no torch, chromadb, openai (cold start)."""
+    for args in (("-h",), ("ask", "-h"), ("ingest", "-h"), ("dates", "-h")):
+        proc = run_sanad(env, *args, extra_env={"PYTHONPROFILEIMPORTTIME": "1"})
+        assert "usage: sanad" in proc.stdout
+        assert not imported(proc.stderr) & HEAVY, (args, imported(proc.stderr) & HEAVY)
+
+
+def test_ask_runs_without_transformers_or_the_openai_sdk(env: dict[str, str]) -> None:
+    """With no LLM configured a question loads the e5 encoder in plain torch: neither
+    ``transformers``/``sentence_transformers`` nor ``openai`` is imported."""
+    proc = run_sanad(env, "ask", DESAL_Q, "--json", extra_env={"PYTHONPROFILEIMPORTTIME": "1"})
+    check_answer(json.loads(proc.stdout))
+    names = imported(proc.stderr)
+    assert "torch" in names and "chromadb" in names
+    assert not names & {"transformers", "sentence_transformers", "openai"}, names & {"transformers", "openai"}
+
+
 def test_ask_prints_the_answer_and_its_references(env: dict[str, str]) -> None:
     shown = run_sanad(env, "ask", DESAL_Q).stdout
     assert "12.5" in shown and "المراجع / References:" in shown and "[1]" in shown

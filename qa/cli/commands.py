@@ -6,10 +6,9 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from index.errors import RequestError
-from index.indexer import IngestReport
 
 from .common import (
     EXIT_CODES,
@@ -26,6 +25,9 @@ from .common import (
     settings_from_args,
 )
 from .render import print_answer, print_articles, print_passages, print_report
+
+if TYPE_CHECKING:
+    from index.indexer import IngestReport
 
 INGEST_HELP = f"""\
 formats: .txt .md (first line = title, or front matter: title/date/source/url), .jsonl (one article

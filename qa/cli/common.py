@@ -14,12 +14,11 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from index.documents import Filters
+if TYPE_CHECKING:  # pydantic models load when a command runs, not for `sanad -h`
+    from index.documents import Filters
 
-from ..settings import Settings, load_settings
-
-if TYPE_CHECKING:
     from ..assistant import Assistant
+    from ..settings import Settings
 
 # Article text is data: never interpret it as rich markup.
 out = Console(soft_wrap=True, markup=False, highlight=False)
@@ -42,6 +41,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         overrides["home"] = args.home
     if getattr(args, "embedder", None):
         overrides["embedder"] = args.embedder
+    from ..settings import load_settings
+
     return load_settings(**overrides)
 
 
@@ -54,6 +55,8 @@ def assistant_from_args(args: argparse.Namespace) -> Assistant:
 
 
 def filters_from_args(args: argparse.Namespace) -> Filters | None:
+    from index.documents import Filters
+
     f = Filters(
         sources=list(getattr(args, "source", None) or []),
         since=getattr(args, "since", None),

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 
-from index.documents import ArticleInfo, Passage
-from index.indexer import IngestReport
-
-from ..models import Answer
-from ..references import references
 from .common import err, out
+
+if TYPE_CHECKING:  # loaded when a command renders, not for `sanad -h`
+    from index.documents import ArticleInfo, Passage
+    from index.indexer import IngestReport
+
+    from ..models import Answer
 
 # Whole escape sequences: CSI (ESC [ … or the C1 CSI), OSC / DCS / APC / PM / SOS strings (ended by
 # BEL or ST, or left open), and two-character escapes. They are dropped, not shown.
@@ -43,6 +45,8 @@ def print_answer(answer: Answer) -> None:
     if answer.citations:
         out.print()
         out.print("المراجع / References:" if answer.language == "ar" else "References:", style="dim")
+        from ..references import references
+
         for ref in references(answer):
             out.print(safe(ref.label), style="cyan")
             out.print(f"    {safe(ref.quote)}", style="dim")
