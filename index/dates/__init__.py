@@ -16,8 +16,11 @@ How a mention resolves, seen from ``published``:
   publication; marked next ("السبت المقبل"), or after a future verb ("سيعقد … الخميس"), the first
   one after it;
 - a month (and day) without a year: "الماضي" the last one before publication, "المقبل" the first
-  after, "الجاري" this year's, after a future verb the first on or after; otherwise the nearest, a
-  future one counting double;
+  after, "الجاري" this year's, after منذ/since the last one before, after a future verb the first on
+  or after; otherwise the nearest, a future one counting five times its distance;
+- a relative day with a weekday that disagrees with it ("اليوم الاثنين" in an article dated a Friday,
+  as crawl dates often are) follows the weekday: the last such day on or before (after, for غداً);
+- vague counts ("منذ أيام", "قبل سنوات") are no mentions;
 - ``published=None``: mentions that need it (أمس, الجمعة, الشهر الماضي, 13 أغسطس without a year) are
   returned **unresolved** (``date`` and ``range`` both None), not omitted.
 

@@ -7,6 +7,7 @@ import calendar
 from datetime import date, timedelta
 
 Span = tuple[date, date]
+FUTURE_WEIGHT = 5  # a month or day without a year: a future one is that many times farther than it is
 
 
 def add_days(day: date, n: int) -> date:
@@ -70,7 +71,7 @@ def nearest_year(published: date, month: int, day: int | None, direction: str | 
 
     ``direction`` "past": the last one before publication; "next": the first one after; "this": the
     publication year; "future" (a future verb before it): the first one on or after; None: the nearest,
-    a future one counting double (news mostly reports what happened)."""
+    a future one counting five times (news mostly reports what happened)."""
     if direction == "this":
         return published.year
     candidates = []
@@ -97,6 +98,6 @@ def nearest_year(published: date, month: int, day: int | None, direction: str | 
             return 0
         if c[2] < published:
             return (published - c[2]).days
-        return 2 * (c[1] - published).days
+        return FUTURE_WEIGHT * (c[1] - published).days
 
     return min(candidates, key=cost)[0]

@@ -95,6 +95,8 @@ AGO_UNITS: dict[str, tuple[str, int]] = {
     "day": ("day", 1), "days": ("day", 1), "week": ("week", 1), "weeks": ("week", 1),
     "month": ("month", 1), "months": ("month", 1), "year": ("year", 1), "years": ("year", 1),
 }  # fmt: skip
+#: Plural units: "منذ أيام" names no number, so no date.
+PLURAL_UNITS = _words("ايام اسابيع اشهر شهور اعوام سنوات سنين days weeks months years")
 NUMBER_WORDS: dict[str, int] = {
     "واحد": 1, "ثلاثه": 3, "ثلاث": 3, "اربعه": 4, "اربع": 4, "خمسه": 5, "خمس": 5, "سته": 6, "ست": 6,
     "سبعه": 7, "سبع": 7, "ثمانيه": 8, "ثماني": 8, "ثمان": 8, "تسعه": 9, "تسع": 9, "عشره": 10, "عشر": 10,
@@ -130,7 +132,7 @@ HIJRI_MONTHS = ("محرم", "صفر", "ربيع", "جمادي", "رجب", "شع�
 #: The word before a month name (clitics و/ف/ب/ل stripped) that makes it a date: "في مارس".
 MONTH_GATES = _words(
     "في منذ خلال حتي مع بعد قبل من الي حلول بحلول شهر اعتبارا ابتداء مطلع بدايه اوائل مستهل منتصف اواسط "
-    "اواخر نهايه اخر ختام ومنذ in since during until by from before after of early mid late last next this "
+    "اواخر نهايه اخر ختام ومنذ بين in since between during until by from before after of early mid late last next this "
     "through"
 )
 
@@ -156,8 +158,9 @@ _B = r"(?<![\w])"  # a word starts here
 _E = r"(?![\w])"  # a word ends here
 _CLITIC = r"(?:[وف]?[بلك]?)"  # و ف ب ل ك glued before a word (kept outside the mention)
 _SP = r"\s+"
-MONTH = rf"(?:{_alt(MONTHS)})\.?"
-MONTH_PAIR = rf"(?P<month>{MONTH})(?:\s*[/(]\s*(?P<month2>{MONTH})\s*\)?)?"
+_ABBREVIATIONS = [m for m in MONTHS if m.isascii() and len(m) <= 4 and m != "june" and m != "july"]
+MONTH = rf"(?:(?:{_alt(_ABBREVIATIONS)})\.(?!\w)|{_alt(MONTHS)})"  # "Aug. 29"; no dot after a name
+MONTH_PAIR = rf"(?P<month>{MONTH})(?:(?:\s*[/(]\s*|\s+)(?P<month2>{MONTH})(?:\s*\))?)?"
 WEEKDAY = rf"(?P<weekday>{_alt(WEEKDAYS)})"
 DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th)?"
 #: A day by number or ordinal word, optionally the end of a day range ("10 إلى 12 نوفمبر", "10-12 March").
@@ -185,7 +188,7 @@ DAY_MONTH = re.compile(
 MONTH_DAY = re.compile(rf"{_B}(?P<m>(?:(?P<lead>{_alt(WEEKDAYS)}),?\s+)?{MONTH_PAIR}\s+{DAY}(?:,?\s+{YEAR})?){_E}")
 #: "أغسطس/آب الماضي", "في سبتمبر", "أواخر مارس 2024", "شهر يونيو من العام المقبل", "last September".
 MONTH_ONLY = re.compile(
-    rf"{_B}{_CLITIC}(?P<m>(?:{PART}\s+)?(?:(?P<en_mod>last|next|this)\s+)?(?P<shahr>شهر\s+)?{MONTH_PAIR}"
+    rf"{_B}{_CLITIC}(?P<m>(?:(?P<half>النصف\s+(?:الاول|الثاني))\s+من\s+|{PART}(?:\s+|-))?(?:(?P<en_mod>last|next|this)\s+)?(?P<shahr>شهر\s+)?{MONTH_PAIR}"
     rf"(?:{YEAR_OF}|{REL_YEAR}|\s+{MOD})?){_E}"
 )
 #: "عام 2011", "مطلع العام 2024", "in 2019".
@@ -200,6 +203,8 @@ NUMERIC = re.compile(
     r"(?<![\d/.\-A-Za-z_])(?P<m>(?P<a>\d{1,2})(?P<sep>[/.-])(?P<b>\d{1,2})(?P=sep)(?P<year>(?:19|20)\d\d)"
     r"|(?P<year2>(?:19|20)\d\d)(?P<sep2>[/.-])(?P<b2>\d{1,2})(?P=sep2)(?P<c2>\d{1,2}))(?![\w/]|[.-]\d)"
 )
+#: "15 من الشهر المقبل", "الخامس من الشهر الجاري": a day of a month named relatively.
+DAY_OF_MONTH = re.compile(rf"{_B}{_CLITIC}(?P<m>{DAY_AR}\s+من\s+(?:(?P<this>هذا)\s+)?الشهر(?:\s+{MOD})?){_E}")
 #: "اليوم الأحد", "أمس السبت", "أول من أمس", "today", "yesterday".
 RELATIVE_DAY = re.compile(
     rf"{_B}{_CLITIC}(?P<m>(?P<rel>{_alt(RELATIVE_DAYS)})(?:\s*[،,]?\s*(?:يوم\s+)?{WEEKDAY})?){_E}"
@@ -213,9 +218,9 @@ PERIOD = re.compile(
     rf"{_B}{_CLITIC}(?P<m>(?:{PART}\s+)?(?:(?P<this>هذا|هذه|earlier\s+this|later\s+this|this|last|next|past)\s+)?"
     rf"(?P<noun>(?:ال|(?<=ل)ل)?(?:اسبوع|شهر|عام|سنه)|week|month|year|weekend)(?:\s+{MOD})?){_E}"
 )
-#: "قبل يومين", "منذ ثلاثة أسابيع", "قبل عام", "two weeks ago".
+#: "قبل يومين", "منذ ثلاثة أسابيع", "قبل عام", "بعد أسبوعين", "two weeks ago".
 AGO = re.compile(
-    rf"{_B}{_CLITIC}(?P<m>(?P<dir>قبل|منذ)\s+(?:(?P<n>\d{{1,2}}|{_alt(NUMBER_WORDS)})\s+)?(?P<unit>{_alt(AGO_UNITS)}))"
+    rf"{_B}{_CLITIC}(?P<m>(?P<dir>قبل|منذ|بعد)\s+(?:(?P<n>\d{{1,2}}|{_alt(NUMBER_WORDS)})\s+)?(?P<unit>{_alt(AGO_UNITS)}))"
     rf"{_E}(?!\s*\d)(?!\s+(?:من\s|علي\s|ال|{_alt(HIJRI_MONTHS)}))"
     rf"|{_B}(?P<m2>(?P<n2>\d{{1,2}}|{_alt(NUMBER_WORDS)})\s+(?P<unit2>{_alt(AGO_UNITS)})\s+ago){_E}"
 )

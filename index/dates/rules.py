@@ -47,6 +47,11 @@ def _future(text: str, at: int) -> bool:
     return P.FUTURE_CUES.search(before) is not None
 
 
+def _since(text: str, m: re.Match[str]) -> str | None:
+    """ "past" after منذ/since ("منذ 16 مارس" is the last 16 March), else None."""
+    return "past" if _word_before(text, m.start(0)) in ("منذ", "ومنذ", "since") else None
+
+
 def _direction(mod: str | None) -> str | None:
     if not mod:
         return None
@@ -68,6 +73,8 @@ def _gated(text: str, m: re.Match[str]) -> bool:
     if any(c in clitic for c in "بلك"):
         return True
     word = _word_before(text, m.start(0))
+    if clitic == "و" and word in P.MONTHS:
+        return True  # "بين يناير ومارس"
     return word in P.MONTH_GATES or (len(word) > 2 and word[0] in "وف" and word[1:] in P.MONTH_GATES)
 
 
@@ -100,7 +107,8 @@ def _day_month(text: str, published: date | None) -> Iterator[_Found]:
             start, end = _span(m)
             year, given = _year_from(m, published)
             if not given and published is not None:
-                direction = _direction(m.groupdict().get("mod")) or ("future" if _future(text, start) else None)
+                direction = _direction(m.groupdict().get("mod")) or _since(text, m)
+                direction = direction or ("future" if _future(text, start) else None)
                 year = cal.nearest_year(published, month, day, direction)
             when = cal.safe_date(year, month, day) if year else None
             if year and when is None:
@@ -116,18 +124,26 @@ def _month_only(text: str, published: date | None) -> Iterator[_Found]:
         name = fold_word(m["month"]).rstrip(".")
         month = P.MONTHS[name]
         strong = bool(m["year"] or m["mod"] or m["month2"] or m["shahr"] or m["en_mod"] or _has_rel_year(m))
-        if not strong and (name in P.WEAK_MONTHS or not (m["part"] or _gated(text, m))):
+        if not strong and (name in P.WEAK_MONTHS or not (m["part"] or m["half"] or _gated(text, m))):
             continue
         start, end = _span(m)
         year, given = _year_from(m, published)
         if not given and published is not None:
-            direction = _direction(m["mod"] or m["en_mod"]) or ("future" if _future(text, start) else None)
+            direction = _direction(m["mod"] or m["en_mod"]) or _since(text, m)
+            direction = direction or ("future" if _future(text, start) else None)
             year = cal.nearest_year(published, month, None, direction)
         if year is None:
             yield _Found(start, end, None)
             continue
+        whole = cal.month_range(year, month)
+        if m["half"]:
+            first_half = fold_word(m["half"]).endswith("الاول")
+            yield _Found(
+                start, end, (whole[0], whole[0].replace(day=15)) if first_half else (whole[0].replace(day=16), whole[1])
+            )
+            continue
         part = P.PARTS[fold_word(m["part"])] if m["part"] else None
-        yield _Found(start, end, cal.part_of(cal.month_range(year, month), "month", part))
+        yield _Found(start, end, cal.part_of(whole, "month", part))
 
 
 def _year_only(text: str, published: date | None) -> Iterator[_Found]:
@@ -152,7 +168,8 @@ def _numeric(text: str, published: date | None) -> Iterator[_Found]:
             yield _Found(*m.span("m"), when)
 
 
-_NOT_TODAY_BEFORE = frozenset({"ذلك", "هذا", "مثل", "نفس", "ذات", "that", "same"})
+# "ذلك اليوم" (that day), "مرات في اليوم" (a day), "عين اليوم"/"صحيفة اليوم" (newspapers): no date.
+_NOT_TODAY_BEFORE = frozenset({"ذلك", "هذا", "مثل", "نفس", "ذات", "في", "عين", "صحيفه", "جريده", "that", "same"})
 _NOT_TODAY_AFTER = frozenset({"نفسه", "ذاته"})
 
 
@@ -166,11 +183,22 @@ def _relative_day(text: str, published: date | None) -> Iterator[_Found]:
             if _word_before(text, m.start(0)) in _NOT_TODAY_BEFORE:
                 continue
         start, end = _span(m)
-        yield _Found(start, end, cal.add_days(published, P.RELATIVE_DAYS[rel]) if published else None)
+        if published is None:
+            yield _Found(start, end, None)
+            continue
+        offset = P.RELATIVE_DAYS[rel]
+        when = cal.add_days(published, offset)
+        if m["weekday"] and P.WEEKDAYS[m["weekday"]] != when.weekday():
+            # "اليوم الاثنين" in an article dated a Friday: the date is a crawl's, the weekday the writer's
+            weekday = P.WEEKDAYS[m["weekday"]]
+            when = cal.weekday_after(published, weekday) if offset > 0 else cal.weekday_on_or_before(when, weekday)
+        yield _Found(start, end, when)
 
 
 def _weekday(text: str, published: date | None) -> Iterator[_Found]:
     for m in P.WEEKDAY_ONLY.finditer(text):
+        if m["weekday"] == "الاحد" and not m["mod"] and _word_after(text, m.end("m")) == "عشر":
+            continue  # الأحد عشر: eleven
         start, end = _span(m)
         if published is None:
             yield _Found(start, end, None)
@@ -199,6 +227,8 @@ def _period(text: str, published: date | None) -> Iterator[_Found]:
             mod = "this"
         if mod is None and part is None:
             continue  # "الأسبوع" alone is no date
+        if mod is None and this is None and _word_after(text, m.end("m")).startswith("ال"):
+            continue  # نهاية العام الدراسي, نهاية الشهر الثاني عشر: another year or month
         if unit == "year" and this is None and part is None and _word_before(text, m.start(0)) in P.GENERAL_NOUNS:
             continue  # الأمين العام, المؤتمر العام المقبل: the adjective "general"
         start, end = _span(m)
@@ -228,9 +258,14 @@ def _number(text: str) -> int:
 def _ago(text: str, published: date | None) -> Iterator[_Found]:
     for m in P.AGO.finditer(text):
         n_text, unit_text = (m["n"], m["unit"]) if m["m"] is not None else (m["n2"], m["unit2"])
-        kind, dual = P.AGO_UNITS[fold_word(unit_text)]
+        unit = fold_word(unit_text)
+        kind, dual = P.AGO_UNITS[unit]
+        if n_text is None and unit in P.PLURAL_UNITS:
+            continue  # "منذ أيام", "قبل سنوات": how many is not said
         count = dual if n_text is None else _number(n_text)
         start, end = _span(m)
+        if m["m"] is not None and fold_word(m["dir"]) == "بعد":
+            count = -count  # "بعد أسبوعين": two weeks after publication
         if published is None:
             yield _Found(start, end, None)
         elif kind in ("day", "week"):
@@ -239,6 +274,22 @@ def _ago(text: str, published: date | None) -> Iterator[_Found]:
             yield _Found(start, end, cal.month_range(*cal.shift_month(published.year, published.month, -count)))
         else:
             yield _Found(start, end, cal.year_range(published.year - count))
+
+
+def _day_of_month(text: str, published: date | None) -> Iterator[_Found]:
+    for m in P.DAY_OF_MONTH.finditer(text):
+        if not (m["this"] or m["mod"]) or m["day0"]:
+            continue
+        day = int(m["day"]) if m["day"] else P.ORDINALS[fold_word(m["ordinal"])]
+        start, end = _span(m)
+        if published is None:
+            yield _Found(start, end, None)
+            continue
+        shift = {"past": -1, "next": 1}.get(_direction(m["mod"]) or "", 0)
+        year, month = cal.shift_month(published.year, published.month, shift)
+        when = cal.safe_date(year, month, day)
+        if when is not None:
+            yield _Found(start, end, when)
 
 
 FINDERS: tuple[Callable[[str, date | None], Iterator[_Found]], ...] = (
@@ -250,6 +301,7 @@ FINDERS: tuple[Callable[[str, date | None], Iterator[_Found]], ...] = (
     _weekday,
     _period,
     _ago,
+    _day_of_month,
 )
 
 

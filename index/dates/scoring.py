@@ -29,12 +29,15 @@ class Label:
 
 @dataclass(frozen=True)
 class Case:
-    """One text with its publication date and labelled mentions; ``where`` names it in reports."""
+    """One text with its publication date and labelled mentions; ``where`` names it in reports, ``batch``
+    says which part of the set it is ("dev": written beside the rules, "unseen": written after them and
+    first measured as is, "seed": the seed articles)."""
 
     where: str
     text: str
     published: date
     labels: tuple[Label, ...]
+    batch: str = "dev"
 
 
 @dataclass
@@ -90,14 +93,16 @@ def load_cases(path: Path, seeds: Path | None = None) -> list[Case]:
     for n, item in enumerate(doc["sentences"], 1):
         where = f"{path.name} sentence {n}"
         text = item["text"]
-        cases.append(Case(where, text, date.fromisoformat(item["published"]), _labels(where, text, item["mentions"])))
+        labels = _labels(where, text, item["mentions"])
+        cases.append(Case(where, text, date.fromisoformat(item["published"]), labels, item.get("batch", "dev")))
     for item in doc.get("seeds", []):
         file = seeds / item["file"] if seeds else None
         if file is None or not file.is_file():
             continue
         text = file.read_text(encoding="utf-8")
         where = f"seed {item['file']}"
-        cases.append(Case(where, text, date.fromisoformat(item["published"]), _labels(where, text, item["mentions"])))
+        labels = _labels(where, text, item["mentions"])
+        cases.append(Case(where, text, date.fromisoformat(item["published"]), labels, "seed"))
     return cases
 
 
