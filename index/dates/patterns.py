@@ -72,7 +72,7 @@ PARTS: dict[str, str] = {
 #: Relative days: offset from the publication date.
 RELATIVE_DAYS: dict[str, int] = {
     "اليوم": 0, "الليله": 0, "هذه الليله": 0, "امس": -1, "الامس": -1, "البارحه": -1, "يوم امس": -1,
-    "الليله الماضيه": -1, "اول امس": -2, "اول من امس": -2, "امس الاول": -2, "غدا": 1,
+    "الليله الماضيه": -1, "الليله قبل الماضيه": -2, "اول امس": -2, "اول من امس": -2, "امس الاول": -2, "غدا": 1, "غد": 1,
     "يوم غد": 1, "بعد غد": 2,
     "today": 0, "tonight": 0, "yesterday": -1, "last night": -1, "the day before yesterday": -2,
     "tomorrow": 1, "the day after tomorrow": 2,
@@ -138,7 +138,7 @@ MONTH_GATES = _words(
 
 #: Words before a mention that put it in the future ("سيعقد الجمعة" is the coming Friday).
 FUTURE_CUES = re.compile(
-    r"(?<!\w)(?:سوف|المقرر|المزمع|المرتقب|المرتقبه|المنتظر|يعتزم|تعتزم|يرتقب|ستعقد|سيعقد|سيزور|ستزور|"
+    r"(?<!\w)[وف]?(?:سوف|المقرر|المزمع|المرتقب|المرتقبه|المنتظر|يعتزم|تعتزم|يرتقب|ستعقد|سيعقد|سيزور|ستزور|"
     r"سيلتقي|ستلتقي|ستبدا|سيبدا|ستنطلق|سينطلق|ستجري|سيجري|سيتم|ستقام|سيقام|سيصل|ستصل|"
     r"سيشارك|ستشارك|سيعلن|ستعلن|ستشهد|سيشهد|ستنظم|سينظم|سيتوجه|ستستضيف|سيستضيف|سيكون|ستكون|ستفتتح|"
     r"سيفتتح|ستدخل|سيدخل|سيجتمع|ستجتمع|ستنعقد|سينعقد|ستختتم|سيختتم|سيحضر|ستحضر|سيتراس|"
@@ -207,12 +207,15 @@ NUMERIC = re.compile(
 DAY_OF_MONTH = re.compile(rf"{_B}{_CLITIC}(?P<m>{DAY_AR}\s+من\s+(?:(?P<this>هذا)\s+)?الشهر(?:\s+{MOD})?){_E}")
 #: "اليوم الأحد", "أمس السبت", "أول من أمس", "today", "yesterday".
 RELATIVE_DAY = re.compile(
-    rf"{_B}{_CLITIC}(?P<m>(?P<rel>{_alt(RELATIVE_DAYS)})(?:\s*[،,]?\s*(?:يوم\s+)?{WEEKDAY})?){_E}"
+    rf"{_B}{_CLITIC}(?P<m>(?P<rel>{_alt(RELATIVE_DAYS)})(?:\s*[،,(]?\s*(?:يوم\s+)?{WEEKDAY}(?:\s*\))?)?)"
+    r"(?![\w])"
 )
 #: "الجمعة", "يوم الأحد الماضي", "السبت المقبل", "last Sunday", "on Friday".
 WEEKDAY_ONLY = re.compile(
     rf"{_B}{_CLITIC}(?P<m>(?:(?P<en_mod>last|next|this)\s+)?(?:يوم\s+)?{WEEKDAY}(?:\s+{MOD})?){_E}"
 )
+#: After a weekday: "الأربعاء بعد المقبل" (the Wednesday after next).
+AFTER_NEXT = re.compile(r"\s+بعد\s+(?:المقبل|القادم|المقبله|القادمه)(?![\w])")
 #: "الأسبوع الماضي", "نهاية الأسبوع الماضي", "هذا العام", "مطلع الشهر الجاري", "last month", "the end of next year".
 PERIOD = re.compile(
     rf"{_B}{_CLITIC}(?P<m>(?:{PART}\s+)?(?:(?P<this>هذا|هذه|earlier\s+this|later\s+this|this|last|next|past)\s+)?"

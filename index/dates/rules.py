@@ -169,7 +169,7 @@ def _numeric(text: str, published: date | None) -> Iterator[_Found]:
 
 
 # "ذلك اليوم" (that day), "مرات في اليوم" (a day), "عين اليوم"/"صحيفة اليوم" (newspapers): no date.
-_NOT_TODAY_BEFORE = frozenset({"ذلك", "هذا", "مثل", "نفس", "ذات", "في", "عين", "صحيفه", "جريده", "that", "same"})
+_NOT_TODAY_BEFORE = frozenset({"ذلك", "هذا", "مثل", "نفس", "ذات", "في", "عين", "صحيفه", "جريده", "دار", "that", "same"})
 _NOT_TODAY_AFTER = frozenset({"نفسه", "ذاته"})
 
 
@@ -205,6 +205,10 @@ def _weekday(text: str, published: date | None) -> Iterator[_Found]:
             continue
         weekday = P.WEEKDAYS[m["weekday"]]
         direction = _direction(m["mod"] or m["en_mod"])
+        after_next = P.AFTER_NEXT.match(text, end)
+        if after_next is not None:  # "الأربعاء بعد المقبل": the Wednesday after next
+            yield _Found(start, after_next.end(), cal.add_days(cal.weekday_after(published, weekday), 7))
+            continue
         if direction is None and _future(text, start):
             direction = "next"
         if direction == "next":
@@ -265,7 +269,9 @@ def _ago(text: str, published: date | None) -> Iterator[_Found]:
         count = dual if n_text is None else _number(n_text)
         start, end = _span(m)
         if m["m"] is not None and fold_word(m["dir"]) == "بعد":
-            count = -count  # "بعد أسبوعين": two weeks after publication
+            if not _future(text, start):
+                continue  # "ومات بعد سنتين": two years after the story's event, not after publication
+            count = -count  # "ستستأنف بعد أسبوعين": two weeks after publication
         if published is None:
             yield _Found(start, end, None)
         elif kind in ("day", "week"):
