@@ -64,6 +64,7 @@ class IngestReport:
     skipped: list[Skipped] = field(default_factory=list)
     chunks: int = 0
     seconds: float = 0.0
+    undated: int = 0  # added or updated articles without a date (none in the metadata, no dateline)
 
     def ids(self, status: Outcome) -> list[str]:
         return [i.article_id for i in self.items if i.status == status and i.article_id is not None]
@@ -97,6 +98,7 @@ class IngestReport:
             "unchanged": len(self.unchanged),
             "skipped": [s.as_dict() for s in self.skipped],
             "chunks": self.chunks,
+            "undated": self.undated,
             "seconds": round(self.seconds, 3),
             "article_ids": {"added": self.added, "updated": self.updated},
             "items": [item.as_dict() for item in self.items],
@@ -232,6 +234,7 @@ class Indexer:
                 continue
             group.append((article, outcome, chunks))
             group_chunks += len(chunks)
+            report.undated += article.date is None
             if len(group) >= self.group_articles or group_chunks >= self.group_chunks:
                 self._write(group, report, tick)
                 group, group_chunks = [], 0

@@ -145,7 +145,14 @@ def _extract_html(text: str) -> Any:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return trafilatura.bare_extraction(text, with_metadata=True, include_comments=False)
+            # The date from the page's metadata only: htmldate's extensive search turns a bare "2025" in the
+            # text into 2025-01-01; a dateline in the text is read by build_article instead.
+            return trafilatura.bare_extraction(
+                text,
+                with_metadata=True,
+                include_comments=False,
+                date_extraction_params={"extensive_search": False, "original_date": True},
+            )
     finally:
         logger.setLevel(level)
 

@@ -19,6 +19,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from .dates import published_from_text
 from .documents import Article, content_hash
 from .errors import InputError
 from .hygiene import text_problem
@@ -142,6 +143,8 @@ def build_article(
         when = parse_date(date_value)
     except ValueError as exc:
         raise BadInput(str(exc)) from None
+    if when is None:  # no date in the metadata: the article's dateline, if its head has one
+        when = published_from_text(text)
     if not title or not summary:
         derived_title, derived_summary = title_and_summary(text[:_HEAD_CHARS])
         title = title or derived_title

@@ -91,6 +91,12 @@ def print_report(report: IngestReport) -> None:
         f"{report.seconds:.1f}",
     )
     out.print(table)
+    if report.undated:
+        err.print(
+            f"{report.undated} article(s) undated: no date in their metadata and no dateline; "
+            "--since/--until leave them out",
+            style="yellow",
+        )
     if not report.skipped:
         return
     skipped = Table(title="skipped", show_header=True)
