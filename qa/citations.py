@@ -24,9 +24,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from index.dates import find_dates
 from index.documents import Passage
 from index.normalize import normalise_with_map
-from qa.models import Citation, Claim, DraftAnswer
+from qa.models import Citation, CitedDate, Claim, DraftAnswer
 from qa.templates import GT_STANDIN, LT_STANDIN
 
 MIN_QUOTE_CHARS = 3
@@ -217,6 +218,7 @@ def verify(
                         start=start,
                         end=end,
                         quote=source[base_in_source + match.start : base_in_source + match.end],
+                        dates=cited_dates(passage, start, end, base=base_in_article),
                     )
                 )
             if numbers[key] not in refs:
@@ -226,6 +228,44 @@ def verify(
         else:
             unsupported += 1
     return claims, citations, unsupported
+
+
+def cited_dates(passage: Passage, start: int, end: int, *, base: int | None = None) -> list[CitedDate]:
+    """The resolved dates of the quote ``[start, end)`` (article offsets) of ``passage``, found in the
+    quote's whole sentence(s) and resolved against the article's date (``passage.date``); ``base`` is the
+    article offset of the passage's first character when it moved (default ``passage.start``)."""
+    base = passage.start if base is None else base
+    shift = base - passage.start
+    lo, hi = start, end
+    for span in passage.sentences:
+        if span.start + shift < end and start < span.end + shift:
+            lo, hi = min(lo, span.start + shift), max(hi, span.end + shift)
+    lo, hi = max(lo, base), min(hi, base + len(passage.text))
+    out = []
+    for m in find_dates(passage.text[lo - base : hi - base], passage.date):
+        a, b = lo + m.start, lo + m.end
+        if m.resolved and a < end and start < b:
+            out.append(CitedDate(text=m.text, start=a, end=b, date=m.date, range=m.range))
+    return out
+
+
+def with_dates(citations: Sequence[Citation], passages: Sequence[Passage]) -> list[Citation]:
+    """``citations`` with their :func:`cited_dates`, each read in the passage (same chunk) that holds its
+    quote; for answerers that build citations without :func:`verify`."""
+    out = []
+    for citation in citations:
+        holder = next(
+            (
+                p
+                for p in passages
+                if p.chunk_id == citation.chunk_id
+                and p.text[citation.start - p.start : citation.end - p.start] == citation.quote
+            ),
+            None,
+        )
+        dates = cited_dates(holder, citation.start, citation.end) if holder else citation.dates
+        out.append(citation.model_copy(update={"dates": dates}))
+    return out
 
 
 _FINAL_PUNCT = ".!?؟。…"

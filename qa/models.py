@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
 Status = Literal["answered", "insufficient_evidence"]
+
+
+class CitedDate(BaseModel):
+    """A date the quote mentions, resolved against the article's publication date (index.dates)."""
+
+    text: str = Field(description="The mention as the article writes it: article.text[start:end].")
+    start: int = Field(description="Character offset of the mention in the ARTICLE text.")
+    end: int
+    date: dt.date | None = Field(default=None, description="The day it names, when it names a day.")
+    range: tuple[dt.date, dt.date] | None = Field(
+        default=None, description="First and last day (inclusive) when it names a week, month, year or part of one."
+    )
 
 
 class Citation(BaseModel):
@@ -19,6 +32,10 @@ class Citation(BaseModel):
     start: int = Field(description="Character offset of the quote in the ARTICLE text.")
     end: int
     quote: str
+    dates: list[CitedDate] = Field(
+        default_factory=list,
+        description="Resolved dates the quote holds (أمس → the day before publication), read in its sentence.",
+    )
 
 
 class Claim(BaseModel):

@@ -1,13 +1,13 @@
 """How an answer's references read as text: one rule for the terminal and the HTTP replies.
 
-[1] title — «quote» (article id, start–end)
+[1] title (article id, start–end) — «quote» (أمس = 2025-10-11; …)
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .models import Answer, Citation
+from .models import Answer, Citation, CitedDate
 
 HEADS = {"ar": "المراجع:", "en": "References:"}
 
@@ -18,20 +18,29 @@ def references_head(language: str) -> str:
 
 @dataclass(frozen=True)
 class Reference:
-    """A citation as two lines of text: what and where, then the quote."""
+    """A citation as text: what and where, the quote, and the dates it holds ("" when none)."""
 
     label: str
     quote: str
+    dates: str = ""
 
     @property
     def line(self) -> str:
-        return f"{self.label} — {self.quote}"
+        return f"{self.label} — {self.quote}" + (f" ({self.dates})" if self.dates else "")
+
+
+def cited_date_text(d: CitedDate) -> str:
+    """``أمس = 2025-10-11``, ``الشهر الماضي = 2025-09-01 – 2025-09-30``."""
+    value = f"{d.range[0].isoformat()} – {d.range[1].isoformat()}" if d.range else d.date.isoformat() if d.date else "?"
+    return f"{d.text} = {value}"
 
 
 def reference(citation: Citation) -> Reference:
     where = f"{citation.article_id}, {citation.start}–{citation.end}"
     return Reference(
-        label=f"[{citation.n}] {citation.title or citation.article_id} ({where})", quote=f"«{citation.quote}»"
+        label=f"[{citation.n}] {citation.title or citation.article_id} ({where})",
+        quote=f"«{citation.quote}»",
+        dates="; ".join(cited_date_text(d) for d in citation.dates),
     )
 
 
