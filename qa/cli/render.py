@@ -50,6 +50,8 @@ def print_answer(answer: Answer) -> None:
         for ref in references(answer):
             out.print(safe(ref.label), style="cyan")
             out.print(f"    {safe(ref.quote)}", style="dim")
+            if ref.dates:
+                out.print(f"    {safe(ref.dates)}", style="green")
     if answer.unsupported_claims:
         out.print(f"({answer.unsupported_claims} unsupported claim(s) dropped)", style="yellow")
     timing = ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in answer.timings.items())

@@ -176,6 +176,12 @@ function renderAnswer(item, answer, asked) {
       const quote = element("q", "", c.quote);
       setDirection(quote, c.quote);
       li.append(quote);
+      for (const d of c.dates || []) {
+        const when = d.range ? `${d.range[0]} – ${d.range[1]}` : d.date;
+        const span = element("span", "date", `${d.text} = ${when}`);
+        setDirection(span, d.text);
+        li.append(" ", span);
+      }
       refs.append(li);
     }
     item.append(refs);
