@@ -33,6 +33,7 @@ from index.retrieval import DenseRetriever, HybridRetriever, LexicalRetriever, R
 from index.serial import background_work
 from index.store import ChunkStore
 
+from .citations import with_dates
 from .extractive import ExtractiveAnswerer
 from .followups import MIN_CONTENT_TERMS, content_terms, drop_conjunction, rewrite_question
 from .llm import ChatModel, from_settings
@@ -289,9 +290,10 @@ class Assistant:
         if chat_model is None:
             reranker = self.reranker
             late = reranker.sentence_scores if isinstance(reranker, MaxSimReranker) else None
-            return ExtractiveAnswerer(self.embedder, stored_vectors=self.store.sentence_vectors, late=late).answer(
+            answer = ExtractiveAnswerer(self.embedder, stored_vectors=self.store.sentence_vectors, late=late).answer(
                 question, passages
             )
+            return answer.model_copy(update={"citations": with_dates(answer.citations, passages)})
         texts = self._texts(passages)
         if on_token is None:
             return LLMAnswerer(chat_model).answer(question, passages, article_texts=texts)
