@@ -123,6 +123,8 @@ def test_words_that_are_not_dates() -> None:
         "وتكرر ذلك مرات في اليوم",
         "وقال منذ أيام إن الوضع تحسن قبل سنوات",
         "في نهاية العام الدراسي",
+        "وستقام المباراة بملعب 15 أكتوبر",
+        "وغادر المصابان الاثنان أما المصابين الاثنين الآخرين فبقيا",
         "The plant employs 2000 people and may expand.",
     ):
         assert find_dates(text, SUNDAY) == [], text

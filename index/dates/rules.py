@@ -75,7 +75,12 @@ def _gated(text: str, m: re.Match[str]) -> bool:
     word = _word_before(text, m.start(0))
     if clitic == "و" and word in P.MONTHS:
         return True  # "بين يناير ومارس"
-    return word in P.MONTH_GATES or (len(word) > 2 and word[0] in "وف" and word[1:] in P.MONTH_GATES)
+    return _one_of(word, P.MONTH_GATES)
+
+
+def _one_of(word: str, words: frozenset[str]) -> bool:
+    """``word`` is in ``words``, maybe behind a glued و/ف/ب/ل ("وفي", "بملعب")."""
+    return word in words or (len(word) > 2 and word[0] in "وفبل" and word[1:] in words)
 
 
 def _year_from(m: re.Match[str], published: date | None) -> tuple[int | None, bool]:
@@ -98,6 +103,8 @@ def _has_rel_year(m: re.Match[str]) -> bool:
 def _day_month(text: str, published: date | None) -> Iterator[_Found]:
     for regex in (P.DAY_MONTH, P.MONTH_DAY):
         for m in regex.finditer(text):
+            if _one_of(_word_before(text, m.start(0)), P.NAME_NOUNS):
+                continue  # ملعب 15 أكتوبر: a stadium
             groups = m.groupdict()
             day = int(m["day"]) if m["day"] else P.ORDINALS[fold_word(groups["ordinal"])]
             month = _month(m["month"])
@@ -199,6 +206,9 @@ def _weekday(text: str, published: date | None) -> Iterator[_Found]:
     for m in P.WEEKDAY_ONLY.finditer(text):
         if m["weekday"] == "الاحد" and not m["mod"] and _word_after(text, m.end("m")) == "عشر":
             continue  # الأحد عشر: eleven
+        after = _word_after(text, m.end("m"))
+        if m["weekday"] == "الاثنين" and not m["mod"] and after.startswith("ال") and after != "الموافق":
+            continue  # المصابين الاثنين الآخرين: the two
         start, end = _span(m)
         if published is None:
             yield _Found(start, end, None)
