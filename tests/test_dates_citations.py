@@ -83,3 +83,11 @@ def test_the_references_text_shows_the_dates(language: str) -> None:
     _, citations, _ = verify(draft("أعلنت أمس السبت أن الوفد سيلتقي"), [passage()])
     answer = Answer(question="متى؟", answer="… [1]", status="answered", citations=citations, language=language)
     assert "(أمس السبت = 2025-10-11)" in references_text(answer)
+
+
+def test_the_terminal_shows_a_citations_dates(capsys: pytest.CaptureFixture[str]) -> None:
+    from qa.cli.render import print_answer
+
+    _, citations, _ = verify(draft("أعلنت أمس السبت أن الوفد سيلتقي"), [passage()])
+    print_answer(Answer(question="متى؟", answer="… [1]", status="answered", citations=citations))
+    assert "أمس السبت = 2025-10-11" in capsys.readouterr().out

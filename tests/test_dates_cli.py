@@ -4,10 +4,11 @@ default settings, nothing injected."""
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
-from procs import run_sanad, user_env
+from procs import run_sanad, sanad_cmd, user_env
 
 pytestmark = pytest.mark.shipped
 
@@ -29,6 +30,12 @@ def test_dates_json(env: dict[str, str]) -> None:
     ]
     assert all(SENTENCE[m["start"] : m["end"]] == m["text"] for m in mentions)
     assert proc.stderr == ""
+
+
+def test_dates_reads_stdin(env: dict[str, str]) -> None:
+    cmd = [*sanad_cmd(), "dates", "-", "--published", "2025-10-17", "--json"]
+    proc = subprocess.run(cmd, input=SENTENCE, env=env, capture_output=True, text=True, timeout=120, check=True)
+    assert [m["text"] for m in json.loads(proc.stdout)] == ["أمس السبت", "13 أغسطس/آب الماضي", "الشهر الماضي"]
 
 
 def test_dates_table_and_unresolved(env: dict[str, str]) -> None:
