@@ -145,7 +145,8 @@ def test_the_labelled_set_meets_the_bar() -> None:
 
 def test_every_table_word_is_written_folded() -> None:
     tables: list[object] = [P.MONTHS, P.WEEKDAYS, P.PARTS, P.RELATIVE_DAYS, P.AGO_UNITS, P.NUMBER_WORDS]
-    tables += [P.ORDINALS, P.MONTH_GATES, P.GENERAL_NOUNS, P.PAST_WORDS, P.NEXT_WORDS, P.THIS_WORDS]
+    tables += [P.ORDINALS, P.MONTH_GATES, P.GENERAL_NOUNS, P.PAST_WORDS, P.NEXT_WORDS, P.THIS_WORDS, P.NAME_NOUNS]
+    tables += [P.NOT_TODAY_BEFORE, P.NOT_TODAY_AFTER, P.PLURAL_UNITS, P.HIJRI_MONTHS]
     for table in tables:
         for word in table:  # type: ignore[attr-defined]
             assert fold_word(word) == word, word

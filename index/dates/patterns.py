@@ -129,6 +129,11 @@ GENERAL_NOUNS = _words(
 #: Nouns named after a date: "ملعب 15 أكتوبر", "شارع 26 يوليو" are places, not dates.
 NAME_NOUNS = _words("ملعب شارع ساحه ميدان جسر مطار نهج مدرسه معهد مستشفي قاعه حي مدينه")
 
+#: Words beside اليوم/غداً/أمس that make them no date: "ذلك اليوم" (that day), "مرات في اليوم" (a day),
+#: "عين اليوم"/"صحيفة اليوم"/"دار اليوم" (newspapers), "اليوم نفسه" (the same day as the story's event).
+NOT_TODAY_BEFORE = _words("ذلك هذا مثل نفس ذات في عين صحيفه جريده دار that same")
+NOT_TODAY_AFTER = _words("نفسه ذاته")
+
 #: Hijri month names: "قبل شهر رمضان" is no "month ago".
 HIJRI_MONTHS = ("محرم", "صفر", "ربيع", "جمادي", "رجب", "شعبان", "رمضان", "شوال", "ذي")
 
@@ -179,6 +184,7 @@ _AR_MODS = [w for w in (*PAST_WORDS, *NEXT_WORDS, *THIS_WORDS) if not w.isascii(
 MOD = rf"(?P<mod>{_alt(_AR_MODS)})"  # after the noun: Arabic only ("Sunday last week" is not "Sunday last")
 PART = rf"(?P<part>{_alt(PARTS)})"
 YEAR_OF = rf"(?:\s*[،,]?\s*(?:من\s+|of\s+)?(?:عام\s+|العام\s+|سنه\s+)?{YEAR})"
+OF_THE_YEAR = re.compile(r"من\s+(?:العام|السنه|هذا\s+العام|هذه\s+السنه)")  # inside REL_YEAR
 REL_YEAR = rf"(?:\s+من\s+(?:العام|السنه|هذا\s+العام|هذه\s+السنه)(?:\s+(?P<yearmod>{PAST}|{NEXT}|{THIS}))?)"
 WEEKDAY_LEAD = rf"(?:(?:يوم\s+|on\s+)?(?P<lead>{_alt(WEEKDAYS)})\s*[،,(]?\s*(?:الموافق\s+)?)"
 

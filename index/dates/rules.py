@@ -97,7 +97,7 @@ def _year_from(m: re.Match[str], published: date | None) -> tuple[int | None, bo
 
 
 def _has_rel_year(m: re.Match[str]) -> bool:
-    return re.search(r"من\s+(?:العام|السنه|هذا\s+العام|هذه\s+السنه)", m.group("m")) is not None
+    return P.OF_THE_YEAR.search(m.group("m")) is not None
 
 
 def _day_month(text: str, published: date | None) -> Iterator[_Found]:
@@ -175,19 +175,14 @@ def _numeric(text: str, published: date | None) -> Iterator[_Found]:
             yield _Found(*m.span("m"), when)
 
 
-# "ذلك اليوم" (that day), "مرات في اليوم" (a day), "عين اليوم"/"صحيفة اليوم" (newspapers): no date.
-_NOT_TODAY_BEFORE = frozenset({"ذلك", "هذا", "مثل", "نفس", "ذات", "في", "عين", "صحيفه", "جريده", "دار", "that", "same"})
-_NOT_TODAY_AFTER = frozenset({"نفسه", "ذاته"})
-
-
 def _relative_day(text: str, published: date | None) -> Iterator[_Found]:
     for m in P.RELATIVE_DAY.finditer(text):
         rel = fold_word(m["rel"])
         if not m["weekday"] and rel in ("اليوم", "غدا", "الامس", "امس", "الليله"):
             after = _word_after(text, m.end("m"))
-            if (after.startswith("ال") and after not in P.WEEKDAYS) or after in _NOT_TODAY_AFTER:
+            if (after.startswith("ال") and after not in P.WEEKDAYS) or after in P.NOT_TODAY_AFTER:
                 continue  # اليوم الوطني, اليوم التالي, غدا المشهد (the verb), الأمس القريب
-            if _word_before(text, m.start(0)) in _NOT_TODAY_BEFORE:
+            if _word_before(text, m.start(0)) in P.NOT_TODAY_BEFORE:
                 continue
         start, end = _span(m)
         if published is None:
