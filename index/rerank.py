@@ -29,6 +29,7 @@ from numpy.typing import NDArray
 
 from .documents import Passage
 from .embeddings import Kind
+from .token_store import TokenStore
 
 TokenVectors = NDArray[np.float32]  # (tokens, dim), rows L2-normalised
 
@@ -105,7 +106,7 @@ class TokenCache:
             self.hits += 1
             return item
 
-    def put(self, key: str, value: TokenVectors) -> None:
+    def put(self, key: str, value: NDArray[np.floating]) -> None:
         stored = value.astype(np.float16)
         if stored.nbytes > self.max_bytes:
             return
@@ -141,6 +142,7 @@ class MaxSimReranker:
         top: int = DEFAULT_TOP,
         weight: float = DEFAULT_WEIGHT,
         cache: TokenCache | None = None,
+        store: TokenStore | None = None,
     ) -> None:
         if top < 1:
             raise ValueError(f"rerank top must be at least 1, got {top}")
@@ -148,6 +150,7 @@ class MaxSimReranker:
         self.top = top
         self.weight = weight
         self.cache = cache if cache is not None else TokenCache()
+        self.store = store  # on disk, for the next process (index.token_store)
         self._queries: OrderedDict[str, TokenVectors] = OrderedDict()  # the last questions' token states
         self._queries_lock = threading.Lock()
 
@@ -190,14 +193,23 @@ class MaxSimReranker:
         return out
 
     def passage_tokens(self, passages: Sequence[Passage]) -> list[NDArray[np.float16] | TokenVectors]:
-        """Token states of each passage, from the cache or freshly encoded (then cached)."""
+        """Token states of each passage: from the cache, else the store on disk, else freshly
+        encoded (then kept in both)."""
         found: list[NDArray[np.float16] | TokenVectors | None] = [self.cache.get(p.chunk_id) for p in passages]
         todo = [i for i, f in enumerate(found) if f is None]
+        if todo and self.store is not None:
+            for i, stored in zip(todo, self.store.get_many([passages[i].text for i in todo]), strict=True):
+                if stored is not None:
+                    self.cache.put(passages[i].chunk_id, stored)
+                    found[i] = stored
+            todo = [i for i in todo if found[i] is None]
         if todo:
             fresh = self.encoder.token_vectors([passages[i].text for i in todo], "passage")
             for i, vecs in zip(todo, fresh, strict=True):
                 self.cache.put(passages[i].chunk_id, vecs)
                 found[i] = vecs
+            if self.store is not None:
+                self.store.put_many((passages[i].text, found_i) for i, found_i in zip(todo, fresh, strict=True))
         return [f for f in found if f is not None]
 
     def rerank(self, query: str, passages: Sequence[Passage]) -> list[Passage]:

@@ -32,6 +32,7 @@ from index.rerank import MaxSimReranker, Reranker, token_embedder
 from index.retrieval import DenseRetriever, HybridRetriever, LexicalRetriever, Retriever, reconcile
 from index.serial import background_work
 from index.store import ChunkStore
+from index.token_store import TokenStore
 
 from .citations import with_dates
 from .extractive import ExtractiveAnswerer
@@ -186,7 +187,8 @@ class Assistant:
                     embedder=self.embedder.identity,
                 )
             return None
-        return MaxSimReranker(encoder, top=r.rerank_top, weight=r.rerank_weight)
+        store = TokenStore(self.home / "cache" / "tokens.sqlite", encoder.identity, max_bytes=r.rerank_disk_bytes)
+        return MaxSimReranker(encoder, top=r.rerank_top, weight=r.rerank_weight, store=store)
 
     @property
     def indexer(self) -> Indexer:
@@ -396,6 +398,8 @@ class Assistant:
             self._store.close()
         if self._lexical is not None:
             self._lexical.close()
+        if isinstance(self._reranker, MaxSimReranker) and self._reranker.store is not None:
+            self._reranker.store.close()
 
     def __enter__(self) -> Assistant:
         return self
