@@ -34,12 +34,13 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
 from .bert_encoder import TOKENIZER, BertEncoder, Tokenized, Tokenizer
+from .bert_numpy import NUMPY_MAX_TOKENS, NumpyBert
 from .e5_model import MAX_SEQ_LENGTH, PASSAGE_PROMPT, QUERY_PROMPT, Progress, ensure_e5_model
 from .embedder_registry import register_vector_identity
 from .embeddings import (
@@ -111,10 +112,12 @@ def cpu_has_fast_bf16(cpuinfo: Path = CPUINFO) -> bool:
 
 
 def resolve_precision(precision: str) -> Precision:
-    """``auto`` → ``bf16`` where the CPU runs it natively (:func:`cpu_has_fast_bf16`), else ``fp32``."""
+    """``auto`` → ``bf16`` where the CPU's flags name native bf16 (:func:`has_native_bf16`), else
+    ``fp32``. torch is not imported to decide (a question is encoded without it,
+    :mod:`index.bert_numpy`); the torch encoder falls back to fp32 if torch cannot run bf16."""
     p = precision.strip().lower()
     if p in ("", "auto"):
-        return "bf16" if cpu_has_fast_bf16() else "fp32"
+        return "bf16" if has_native_bf16(read_cpu_flags()) else "fp32"
     if p not in PRECISIONS:
         raise ConfigError(f"e5: unknown precision {precision!r}; use auto, fp32 or bf16", precision=precision)
     return "bf16" if p == "bf16" else "fp32"
@@ -175,13 +178,8 @@ class E5Embedder:
         pad_to_multiple_of: int = 32,
         fuse: bool = True,
     ) -> None:
-        try:
-            import torch
-        except ImportError as exc:  # pragma: no cover - dependencies are required
-            raise ConfigError("the e5 embedder needs torch") from exc
         self.precision: Precision = resolve_precision(precision)
         self.num_threads = num_threads or available_cores()
-        torch.set_num_threads(self.num_threads)
         folder = (
             Path(model_dir)
             if model_dir is not None
@@ -192,13 +190,27 @@ class E5Embedder:
         self.max_batch_size = max_batch_size
         self.max_seq_length = MAX_SEQ_LENGTH
         self.pad_to_multiple_of = max(1, pad_to_multiple_of)
+        self._fuse = fuse
         self._tokenizer = Tokenizer(folder / TOKENIZER, self.max_seq_length)
-        self._encoder = BertEncoder(folder, bf16=self.precision == "bf16", fuse=fuse)
+        self._torch: BertEncoder | None = None  # built on the first passage batch
+        self._numpy: NumpyBert | None = None  # built on the first question
+
+    def _torch_encoder(self) -> BertEncoder:
+        if self._torch is None:
+            try:
+                import torch
+            except ImportError as exc:  # pragma: no cover - a required dependency
+                raise ConfigError("the e5 embedder needs torch") from exc
+            torch.set_num_threads(self.num_threads)
+            if self.precision == "bf16" and not torch_runs_bf16():
+                self.precision = "fp32"
+            self._torch = BertEncoder(self.model_dir, bf16=self.precision == "bf16", fuse=self._fuse)
+        return self._torch
 
     @property
     def fused(self) -> bool:
         """Whether big batches run oneDNN's fused linears (:class:`~index.bert_encoder.BertEncoder`)."""
-        return self._encoder.fused
+        return self._torch_encoder().fused
 
     @property
     def identity(self) -> str:
@@ -227,9 +239,8 @@ class E5Embedder:
             return np.zeros((0, DIM), dtype=np.float32)
         out = np.empty((len(texts), DIM), dtype=np.float32)
         for batch, states, mask, _ in self._encode_by_length(texts, kind):
-            m = mask.unsqueeze(-1).float()
-            pooled = (states.float() * m).sum(1) / m.sum(1).clamp(min=1.0)  # mean pooling, as the folder's 1_Pooling
-            out[batch] = pooled.numpy()
+            m = mask[:, :, None].astype(np.float32)
+            out[batch] = (states * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1.0)  # mean pooling, as 1_Pooling
         return l2_normalise(out)
 
     def token_vectors(
@@ -241,7 +252,7 @@ class E5Embedder:
         out: list[NDArray[np.float32] | None] = [None] * len(texts)
         prompt = self.prompt(kind)
         for batch, states, mask, tokenized in self._encode_by_length(texts, kind):
-            lengths = mask.sum(1).tolist()
+            lengths = mask.sum(axis=1).tolist()
             per_text = [states[j, : int(lengths[j])] for j in range(len(batch))]
             masks = None
             if content_only:
@@ -253,26 +264,36 @@ class E5Embedder:
                 out[i] = vectors
         return [o for o in out if o is not None]
 
-    def _encode_by_length(self, texts: Sequence[str], kind: Kind) -> Iterator[tuple[list[int], Any, Any, Tokenized]]:
+    def _encode_by_length(
+        self, texts: Sequence[str], kind: Kind
+    ) -> Iterator[tuple[list[int], NDArray[np.float32], NDArray[np.bool_], Tokenized]]:
         """The encoder over :func:`length_batches` of ``texts``: (indices, last hidden states,
         mask of real tokens, that batch's tokens), each batch padded to a multiple of
-        :attr:`pad_to_multiple_of` (one shape per length bucket)."""
-        import torch
-
+        :attr:`pad_to_multiple_of` (one shape per length bucket). A question's small batch runs
+        in numpy (:mod:`index.bert_numpy`, no torch import), everything else in torch."""
         prompt = self.prompt(kind)
         tokenized = self._tokenizer.encode([prompt + t for t in texts])
         lengths = [len(ids) for ids in tokenized.ids]
         pad = self._tokenizer.pad_id
         for batch in length_batches(lengths, self.max_batch_tokens, self.max_batch_size, self.pad_to_multiple_of):
             width = -(-max(lengths[i] for i in batch) // self.pad_to_multiple_of) * self.pad_to_multiple_of
-            ids = torch.full((len(batch), width), pad, dtype=torch.long)
+            ids = np.full((len(batch), width), pad, dtype=np.int64)
+            mask = np.zeros((len(batch), width), dtype=bool)
             for row, i in enumerate(batch):
-                ids[row, : lengths[i]] = torch.tensor(tokenized.ids[i], dtype=torch.long)
-            mask = torch.zeros((len(batch), width), dtype=torch.bool)
-            for row, i in enumerate(batch):
+                ids[row, : lengths[i]] = tokenized.ids[i]
                 mask[row, : lengths[i]] = True
             part = Tokenized([tokenized.ids[i] for i in batch], [tokenized.offsets[i] for i in batch])
-            yield batch, self._encoder.hidden_states(ids, mask), mask, part
+            yield batch, self._hidden_states(ids, mask, kind), mask, part
+
+    def _hidden_states(self, ids: NDArray[np.int64], mask: NDArray[np.bool_], kind: Kind) -> NDArray[np.float32]:
+        if kind == "query" and ids.size <= NUMPY_MAX_TOKENS:
+            if self._numpy is None:
+                self._numpy = NumpyBert(self.model_dir)
+            return self._numpy.hidden_states(ids, mask)
+        import torch
+
+        states = self._torch_encoder().hidden_states(torch.from_numpy(ids), torch.from_numpy(mask))
+        return np.asarray(states.float().numpy(), dtype=np.float32)
 
 
 def make_e5_embedder(arg: str = "", models: Path | None = None, progress: Progress | None = None) -> E5Embedder:

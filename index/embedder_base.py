@@ -56,14 +56,14 @@ def embed_in_batches(
 def token_states(
     encoded: Iterable[Any], masks: Sequence[NDArray[np.bool_] | None] | None = None
 ) -> list[NDArray[np.float32]]:
-    """sentence-transformers ``output_value="token_embeddings"`` tensors (one per text, already
+    """Token states (sentence-transformers ``output_value="token_embeddings"`` tensors or arrays; one per text, already
     trimmed to its length) as float32 arrays without ``<s>``/``</s>``, each row L2-normalised.
 
     ``masks`` (from :func:`content_masks`) keep only the rows they mark; a mask that does not fit
     its text's states, or marks nothing, keeps them all."""
     out: list[NDArray[np.float32]] = []
     for i, tensor in enumerate(encoded):
-        states = np.asarray(tensor.float().numpy(), dtype=np.float32)
+        states = np.asarray(tensor.float().numpy() if hasattr(tensor, "float") else tensor, dtype=np.float32)
         states = states[1:-1] if len(states) > 2 else states
         mask = masks[i] if masks is not None and i < len(masks) else None
         if mask is not None and len(mask) == len(states) and mask.any():

@@ -340,6 +340,15 @@ def test_vectors_equal_sentence_transformers(e5_dir: Path, e5_fp32: E5Embedder, 
         b = b / np.linalg.norm(b, axis=1, keepdims=True)
         assert a.shape == b.shape
         assert float((a * b).sum(axis=1).min()) >= 0.9999
+    # one question at a time runs in numpy (index.bert_numpy), without torch: the same vectors
+    for text in [*texts[:6], "؟", "Who attended the meeting from the Turkish side?"]:
+        ours_q = e5_fp32.embed([text], "query")[0]
+        theirs_q = st.encode([text], prompt_name="query", normalize_embeddings=True, convert_to_numpy=True)[0]
+        assert float(ours_q @ theirs_q) >= 0.9999, text
+        ours_t = e5_fp32.token_vectors([text], "query")[0]
+        theirs_t = st.encode([text], prompt_name="query", output_value="token_embeddings")[0].float().numpy()[1:-1]
+        theirs_t = theirs_t / np.linalg.norm(theirs_t, axis=1, keepdims=True)
+        assert float((ours_t * theirs_t).sum(axis=1).min()) >= 0.9999, text
     assert e5_fp32.token_lengths(texts, "query") == [
         len(ids) for ids in st.tokenizer(["query: " + t for t in texts], truncation=True, max_length=512)["input_ids"]
     ]
