@@ -6,9 +6,9 @@
    (:mod:`qa.sentence_rank`: lexical overlap on normalised terms, the stored sentence vectors,
    sentence-level late interaction, the passage's fused rank, the neighbouring sentence).
 3. The best sentence must be supported: it shares enough of the question's vocabulary
-   (``min_overlap``), or its cosine stands out from the other candidates' by ``min_margin`` (a
-   threshold relative to the question, not one absolute cosine). Otherwise:
-   ``insufficient_evidence``.
+   (``min_overlap``), or its cosine and late-interaction score stand out from the other
+   candidates' (``min_standout`` deviations above their median: a threshold relative to the
+   question, not one absolute cosine). Otherwise: ``insufficient_evidence``.
 4. The answer cites the best sentence first (and the one before it when it leans on it), then
    up to ``max_sentences`` others that score nearly as well; the short answer
    (:mod:`qa.short_answer`) is a span of a cited sentence, shown first, framed in the question's
@@ -24,7 +24,13 @@ from dataclasses import dataclass
 from index.documents import Passage
 from index.embeddings import Embedder
 
-from .language import according_to, detect_language, insufficient_evidence_text, nothing_asked_text
+from .language import (
+    according_to,
+    detect_language,
+    insufficient_evidence_text,
+    nothing_asked_text,
+    short_answer_label,
+)
 from .models import Answer, Citation, Claim, ShortAnswer
 from .question_intent import answer_kind, asks_nothing, terms
 from .sentence_rank import (
@@ -36,10 +42,10 @@ from .sentence_rank import (
     combine,
     dense_similarity,
     lexical_overlap,
-    margin,
     refers_back,
+    standout,
 )
-from .short_answer import SpanSource, find_short_answer
+from .short_answer import SpanSource, find_short_answer, has_typed_span
 
 __all__ = ["Candidate", "ExtractiveAnswerer", "Thresholds", "candidates", "terms"]
 
@@ -48,10 +54,13 @@ __all__ = ["Candidate", "ExtractiveAnswerer", "Thresholds", "candidates", "terms
 class Thresholds:
     """When the best sentence counts as support (chosen with ``sanad eval`` and ``--unanswerable``)."""
 
-    min_overlap: float = 0.5  # share of the question's (rarity-weighted) terms in the sentence
-    min_margin: float = 0.03  # cosine above the median candidate's
-    min_margin_with_overlap: float = 0.0  # margin needed when the overlap alone suffices
-    keep_gap: float = 0.08  # further sentences: at most this far below the best score
+    min_overlap: float = 0.4  # share of the question's (rarity-weighted) terms in the sentence
+    min_standout: float = 2.5  # else: its cosine this many deviations above the other candidates' median …
+    min_late_standout: float = 1.0  # … and its late-interaction score this many
+    # A question in another language than the sentences: cosines are compressed, token matches say more.
+    cross_standout: float = 1.5
+    cross_late_standout: float = 2.0
+    keep_gap: float = 0.15  # further sentences: at most this far below the best score
 
 
 class ExtractiveAnswerer:
@@ -85,21 +94,28 @@ class ExtractiveAnswerer:
             scores = self.late(question, passages)
             for c in cands:
                 c.late = scores.get(c.key, 0.0)
+        kind = answer_kind(question)
+        if kind is not None:
+            for c in cands:
+                c.typed = has_typed_span(kind, c.text)
         combine(cands, self.weights)
         return sorted(cands, key=lambda c: c.score, reverse=True), weights
 
-    def supported(self, cands: Sequence[Candidate], best: Candidate) -> bool:
+    def supported(self, cands: Sequence[Candidate], best: Candidate, language: str) -> bool:
+        """Whether ``best`` answers a question in ``language`` (see :class:`Thresholds`)."""
         t = self.thresholds
-        if self.embedder is None:
+        if best.overlap >= t.min_overlap or self.embedder is None:
             return best.overlap >= t.min_overlap
-        m = margin(cands, best)
-        if best.overlap >= t.min_overlap:
-            return m >= t.min_margin_with_overlap
-        return m >= t.min_margin
+        cross = detect_language(best.text) != language
+        dense_min, late_min = (
+            (t.cross_standout, t.cross_late_standout) if cross else (t.min_standout, t.min_late_standout)
+        )
+        late_ok = self.late is None or standout(cands, best, "late") >= late_min
+        return standout(cands, best) >= dense_min and late_ok
 
-    def choose(self, ranked: Sequence[Candidate]) -> list[Candidate]:
+    def choose(self, ranked: Sequence[Candidate], language: str) -> list[Candidate]:
         """The best sentence (with the one before it when it refers back), then near-equals."""
-        if not ranked or not self.supported(ranked, ranked[0]):
+        if not ranked or not self.supported(ranked, ranked[0], language):
             return []
         best = ranked[0]
         chosen = [best]
@@ -127,7 +143,7 @@ class ExtractiveAnswerer:
         if asks_nothing(question):
             return _refusal(question, language, nothing_asked_text(language), started)
         ranked, term_weights = self._rank(question, passages)
-        chosen = self.choose(ranked)
+        chosen = self.choose(ranked, language)
         if not chosen:
             return _refusal(question, language, insufficient_evidence_text(language), started)
         citations = [
@@ -156,7 +172,7 @@ class ExtractiveAnswerer:
         quotes = " ".join(f"{c.text} [{n}]" for n, c in enumerate(chosen, 1))
         text = according_to(language, quotes)
         if short is not None:
-            text = f"{short.text} [{short.citation}]\n\n{text}"
+            text = f"{short_answer_label(language)}: {short.text} [{short.citation}]\n\n{text}"
         return Answer(
             question=question,
             answer=text,

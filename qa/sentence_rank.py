@@ -11,7 +11,8 @@ articles retell each other). Its signals:
 * ``late`` — late interaction at sentence level: the question's token states against the
   sentence's own token states, sliced from the chunk's pass the reranker already made
   (:meth:`index.rerank.MaxSimReranker.sentence_maxsim`), when a reranker is given;
-* ``prior`` — the passage's place in the fused ranking.
+* ``prior`` — the passage's place in the fused ranking;
+* ``typed`` — the sentence holds a span of the kind the question asks for (a date for "متى").
 
 Cosines are not comparable across questions (a question in another language than the articles
 sits lower everywhere), so the dense and late signals enter relative to the question: as the
@@ -45,11 +46,16 @@ LateScorer = Callable[[str, Sequence[Passage]], Mapping[tuple[str, int], float]]
 
 @dataclass(frozen=True)
 class Weights:
-    overlap: float = 1.0
+    """Chosen on the visible sets (``benchmarks``-style grid over XQuAD ar / en→ar and MLQA: the top
+    sentence holds a gold answer .75 on XQuAD ar against .69 dense alone, .71 late, .68 overlap; .64 on
+    XQuAD en→ar against .53 / .58 / .54)."""
+
+    overlap: float = 0.5
     dense: float = 2.0
-    late: float = 1.0
-    prior: float = 0.05
+    late: float = 5.0
+    prior: float = 0.2
     neighbour: float = 0.3
+    typed: float = 0.1  # the sentence holds a span of the kind the question asks (a date for "when")
 
 
 @dataclass
@@ -63,6 +69,7 @@ class Candidate:
     overlap: float = 0.0
     dense: float = 0.0
     late: float = 0.0
+    typed: bool = False
     score: float = 0.0
     matched: frozenset[str] = field(default_factory=frozenset)
 
@@ -159,7 +166,11 @@ def combine(cands: Sequence[Candidate], weights: Weights = Weights()) -> None:
     dense = _relative([c.dense for c in cands])
     late = _relative([c.late for c in cands])
     own = [
-        weights.overlap * c.overlap + weights.dense * d + weights.late * lt + weights.prior / (1 + c.rank)
+        weights.overlap * c.overlap
+        + weights.dense * d
+        + weights.late * lt
+        + weights.prior / (1 + c.rank)
+        + weights.typed * c.typed
         for c, d, lt in zip(cands, dense, late, strict=True)
     ]
     for i, c in enumerate(cands):
@@ -170,10 +181,11 @@ def combine(cands: Sequence[Candidate], weights: Weights = Weights()) -> None:
         c.score = own[i] + bonus
 
 
-def margin(cands: Sequence[Candidate], best: Candidate) -> float:
-    """How far the best candidate's cosine stands above the median of the others (0 when alone:
-    nothing to stand out from)."""
-    others = [c.dense for c in cands if c is not best]
-    if not others:
+def standout(cands: Sequence[Candidate], best: Candidate, signal: str = "dense") -> float:
+    """How many standard deviations the best candidate's ``dense`` (or ``late``) score stands above
+    the median of the others' (0 with fewer than two others: nothing to stand out from). Scale-free,
+    so one threshold holds for questions in either language and for any embedder."""
+    others = np.asarray([float(getattr(c, signal)) for c in cands if c is not best], dtype=np.float32)
+    if len(others) < 2:
         return 0.0
-    return best.dense - float(np.median(np.asarray(others, dtype=np.float32)))
+    return (float(getattr(best, signal)) - float(np.median(others))) / (float(others.std()) + 1e-6)

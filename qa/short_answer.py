@@ -57,10 +57,14 @@ _PLACE_NOUNS = frozenset(
     ).split()
 )
 _PARTICIPATION_VERBS = frozenset(
-    normalise("حضر شارك ترأس ترأسه قاد قاده مثل مثله ضم يضم تضم يرأس يرأسه يقود كان هو هي هم وهو وهي").split()
+    normalise("حضر شارك ترأس ترأسه قاد قاده مثل مثله ضم يضم تضم يرأس يرأسه يقود كان هو هي هم وهو وهي سوف قد تم").split()
 )
 _CLAUSE_STOPS = frozenset(
     normalise("الذي التي الذين حيث بينما عقب بعد قبل خلال وذلك لبحث لمناقشة بهدف which who that where when").split()
+)
+# Words a name phrase does not open with: verbs of meeting and saying, "the side" of a talk.
+_NOT_A_NAME = frozenset(
+    normalise("يلتقي التقي التقى يجتمع اجتمع استقبل زار قال اعلن اكد اوضح الجانب جانب الطرف الوفد").split()
 )
 _PERCENT_Q = frozenset(normalise("نسبة نسبه percentage percent proportion").split())
 
@@ -166,7 +170,7 @@ def _name_span(text: str, words: Sequence[tuple[str, int, int]], matched: Sequen
         if words[j][0] in _CLAUSE_STOPS:
             break
         picked.append(j)
-    if len(picked) < 2:  # one word is seldom a whole name; unsure → none
+    if len(picked) < 2 or words[picked[0]][0] in _NOT_A_NAME:  # one word is seldom a whole name; unsure → none
         return None
     return (words[picked[0]][1], words[picked[-1]][2])
 
@@ -205,3 +209,12 @@ def find_short_answer(
             a, b = best
             return Found(source.text[a:b], source.start + a, source.start + b, source.citation)
     return None
+
+
+def has_typed_span(kind: AnswerKind, text: str) -> bool:
+    """Whether ``text`` holds a date (``when``) or a number (``number``); other kinds: False."""
+    if kind == "when":
+        return bool(date_spans(text))
+    if kind == "number":
+        return bool(number_spans(text))
+    return False

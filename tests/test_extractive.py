@@ -88,7 +88,7 @@ def test_stored_sentence_vectors_spare_embedding_at_question_time() -> None:
 
     embedder.calls.clear()
     # An English question shares no words with the article: the dense fallback decides.
-    answer = ExtractiveAnswerer(embedder, stored_vectors=lookup, thresholds=Thresholds(min_margin=-1.0)).answer(
+    answer = ExtractiveAnswerer(embedder, stored_vectors=lookup, thresholds=Thresholds(min_standout=-9.0)).answer(
         "Who attended the talks?", [passage]
     )
     assert asked and set(asked[0]) == set(store)

@@ -12,7 +12,7 @@ from index.documents import Passage
 from index.sentences import split_sentences
 from qa.answer_spans import date_spans, number_spans
 from qa.extractive import ExtractiveAnswerer
-from qa.language import insufficient_evidence_text, nothing_asked_text
+from qa.language import insufficient_evidence_text, nothing_asked_text, short_answer_label
 from qa.question_intent import answer_kind, asks_nothing, is_instruction
 
 # Our own sentences, in the seed articles' manner (no third-party text).
@@ -93,7 +93,7 @@ def test_date_and_number_spans_are_exact() -> None:
         ("متى وقع الطرفان اتفاقية تشغيل المحطة؟", "13 أغسطس/آب الماضي"),
         ("When was the plant first proposed?", "March 3, 2011"),
         ("كم تبلغ الطاقة الإنتاجية للمحطة؟", "12.5 مليون متر مكعب"),
-        ("كم بلغت كلفة المحطة؟", "38 مليون دولار"),
+        ("كم تبلغ كلفة المحطة؟", "38 مليون دولار"),
         ("في أي مدينة افتتحت البلدية محطة تحلية المياه؟", "مدينة صور"),
         ("من شارك في حفل الافتتاح من جانب البلدية؟", "رئيس البلدية سمير حداد ومدير المياه ليلى منصور"),
     ],
@@ -106,7 +106,7 @@ def test_short_answer_is_an_exact_span_of_a_cited_sentence(question: str, expect
     assert ARTICLE_TEXT[short.start : short.end] == short.text
     cited = next(c for c in answer.citations if c.n == short.citation)
     assert cited.start <= short.start and short.end <= cited.end
-    assert answer.answer.startswith(f"{short.text} [{short.citation}]")
+    assert answer.answer.startswith(f"{short_answer_label(answer.language)}: {short.text} [{short.citation}]")
 
 
 def test_no_short_answer_when_unsure() -> None:

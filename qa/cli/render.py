@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from rich.table import Table
+from rich.text import Text
 
 from .common import err, out
 
@@ -47,9 +48,15 @@ def print_answer(answer: Answer) -> None:
         out.print("المراجع / References:" if answer.language == "ar" else "References:", style="dim")
         from ..references import references
 
-        for ref in references(answer):
+        short = answer.short_answer
+        for ref, citation in zip(references(answer), answer.citations, strict=True):
             out.print(safe(ref.label), style="cyan")
-            out.print(f"    {safe(ref.quote)}", style="dim")
+            line = Text("    " + safe(ref.quote), style="dim")
+            if short is not None and short.citation == citation.n:
+                # the short answer in bold inside its quote (the quote is «…»: one character in)
+                a = safe(citation.quote[: short.start - citation.start])
+                line.stylize("bold", 5 + len(a), 5 + len(a) + len(safe(short.text)))
+            out.print(line)
             if ref.dates:
                 out.print(f"    {safe(ref.dates)}", style="green")
     if answer.unsupported_claims:

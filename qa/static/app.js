@@ -152,6 +152,24 @@ function answerText(answer) {
   return p;
 }
 
+// The quote, with the short answer (an exact span of the article inside it) in bold.
+function quoteWithShortAnswer(citation, short) {
+  const quote = element("q");
+  const inside = short && short.citation === citation.n && short.start >= citation.start && short.end <= citation.end;
+  if (!inside) {
+    quote.textContent = citation.quote;
+    return quote;
+  }
+  const a = short.start - citation.start;
+  const b = short.end - citation.start;
+  quote.append(
+    document.createTextNode(citation.quote.slice(0, a)),
+    element("strong", "short-answer", citation.quote.slice(a, b)),
+    document.createTextNode(citation.quote.slice(b)),
+  );
+  return quote;
+}
+
 function renderAnswer(item, answer, asked) {
   item.classList.remove("pending");
   item.replaceChildren();
@@ -173,7 +191,7 @@ function renderAnswer(item, answer, asked) {
     for (const c of answer.citations) {
       const li = element("li");
       li.append(citeButton(c), element("span", "title", ` ${c.title || c.article_id} `));
-      const quote = element("q", "", c.quote);
+      const quote = quoteWithShortAnswer(c, answer.short_answer);
       setDirection(quote, c.quote);
       li.append(quote);
       for (const d of c.dates || []) {
