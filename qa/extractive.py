@@ -54,9 +54,11 @@ __all__ = ["Candidate", "ExtractiveAnswerer", "Thresholds", "candidates", "terms
 class Thresholds:
     """When the best sentence counts as support (chosen with ``sanad eval`` and ``--unanswerable``)."""
 
-    min_overlap: float = 0.4  # share of the question's (rarity-weighted) terms in the sentence
+    min_overlap: float = 0.5  # share of the question's (rarity-weighted) terms in the sentence
     min_standout: float = 2.5  # else: its cosine this many deviations above the other candidates' median …
-    min_late_standout: float = 1.0  # … and its late-interaction score this many
+    min_late_standout: float = 1.0  # … and its late-interaction score this many …
+    min_dense: float = 0.82  # … over a floor (e5 cosine) that a small index's lead sentence alone does not pass
+    sure_dense: float = 0.85  # a same-language cosine this high is support by itself
     # A question in another language than the sentences: cosines are compressed, token matches say more.
     cross_standout: float = 1.5
     cross_late_standout: float = 2.0
@@ -107,11 +109,15 @@ class ExtractiveAnswerer:
         if best.overlap >= t.min_overlap or self.embedder is None:
             return best.overlap >= t.min_overlap
         cross = detect_language(best.text) != language
-        dense_min, late_min = (
-            (t.cross_standout, t.cross_late_standout) if cross else (t.min_standout, t.min_late_standout)
+        dense_min, late_min, floor = (
+            (t.cross_standout, t.cross_late_standout, -1.0)
+            if cross
+            else (t.min_standout, t.min_late_standout, t.min_dense)
         )
+        if not cross and best.dense >= t.sure_dense:
+            return True
         late_ok = self.late is None or standout(cands, best, "late") >= late_min
-        return standout(cands, best) >= dense_min and late_ok
+        return standout(cands, best) >= dense_min and late_ok and best.dense >= floor
 
     def choose(self, ranked: Sequence[Candidate], language: str) -> list[Candidate]:
         """The best sentence (with the one before it when it refers back), then near-equals."""

@@ -44,6 +44,10 @@ LateScorer = Callable[[str, Sequence[Passage]], Mapping[tuple[str, int], float]]
 (article id, sentence start)."""
 
 
+MIN_OTHERS = 5
+"""Candidates a sentence must stand out from before its cosine alone counts as support."""
+
+
 @dataclass(frozen=True)
 class Weights:
     """Chosen on the visible sets (``benchmarks``-style grid over XQuAD ar / en→ar and MLQA: the top
@@ -183,9 +187,9 @@ def combine(cands: Sequence[Candidate], weights: Weights = Weights()) -> None:
 
 def standout(cands: Sequence[Candidate], best: Candidate, signal: str = "dense") -> float:
     """How many standard deviations the best candidate's ``dense`` (or ``late``) score stands above
-    the median of the others' (0 with fewer than two others: nothing to stand out from). Scale-free,
-    so one threshold holds for questions in either language and for any embedder."""
+    the median of the others' (0 with fewer than ``MIN_OTHERS`` others: too few to stand out from).
+    Scale-free, so one threshold holds for questions in either language and for any embedder."""
     others = np.asarray([float(getattr(c, signal)) for c in cands if c is not best], dtype=np.float32)
-    if len(others) < 2:
+    if len(others) < MIN_OTHERS:
         return 0.0
     return (float(getattr(best, signal)) - float(np.median(others))) / (float(others.std()) + 1e-6)

@@ -88,9 +88,9 @@ def test_stored_sentence_vectors_spare_embedding_at_question_time() -> None:
 
     embedder.calls.clear()
     # An English question shares no words with the article: the dense fallback decides.
-    answer = ExtractiveAnswerer(embedder, stored_vectors=lookup, thresholds=Thresholds(min_standout=-9.0)).answer(
-        "Who attended the talks?", [passage]
-    )
+    answer = ExtractiveAnswerer(
+        embedder, stored_vectors=lookup, thresholds=Thresholds(min_standout=-9.0, cross_standout=-9.0)
+    ).answer("Who attended the talks?", [passage])
     assert asked and set(asked[0]) == set(store)
     assert embedder.calls == [("query", 1)]
     assert answer.status == "answered"
