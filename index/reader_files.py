@@ -18,8 +18,9 @@ from typing import BinaryIO
 from .documents import Article
 from .errors import InputError
 from .reader_decoding import decode_bytes
-from .reader_formats import READERS
+from .reader_formats import READERS, is_tar
 from .reader_records import BadInput
+from .reader_tar import tar_members
 
 
 def read_file(
@@ -28,6 +29,9 @@ def read_file(
     path = str(file)
     if file.suffix.lower() == ".zip":
         yield from _read_zip(file, rel, max_bytes, max_chars, seen)
+        return
+    if is_tar(file.name):
+        yield from _read_tar(file, rel, max_bytes, max_chars, seen)
         return
     try:
         data = read_regular_file(file, max_bytes)
@@ -96,14 +100,16 @@ def _read_data(
     data: bytes, suffix: str, rel: str, path: str, max_bytes: int, max_chars: int, seen: dict[str, str]
 ) -> Iterator[Article | InputError]:
     if len(data) > max_bytes:  # it grew since stat(), or an archive member lied about its size
-        yield InputError(f"file is {len(data):,} bytes or more, over the {max_bytes:,}-byte limit", path=path)
+        if suffix:  # a file without an extension is only read if it is TREC-style: else no complaint
+            yield InputError(f"file is {len(data):,} bytes or more, over the {max_bytes:,}-byte limit", path=path)
         return
     try:
         text = decode_bytes(data, clean=suffix not in {".json", ".jsonl"})
     except ValueError as exc:
-        yield InputError(str(exc), path=path)
+        if suffix:
+            yield InputError(str(exc), path=path)
         return
-    if not text.strip():
+    if not text.strip() and suffix:
         yield InputError("empty file (only whitespace)", path=path)
         return
     reader = READERS[suffix]
@@ -117,6 +123,35 @@ def _read_data(
         else:
             seen[item.id] = path + (f":{line}" if line is not None else "") + (f" {label}" if label else "")
             yield item
+
+
+def _read_tar(
+    file: Path, rel: str, max_bytes: int, max_chars: int, seen: dict[str, str]
+) -> Iterator[Article | InputError]:
+    """A tar archive reads like a folder of its members (see :mod:`index.reader_tar`), in one pass."""
+    path = str(file)
+    try:
+        handle = open_regular(file)
+    except RefusedFile as exc:
+        yield InputError(str(exc), path=path)
+        return
+    except OSError as exc:
+        yield InputError(f"cannot read the file: {exc.strerror or exc}", path=path)
+        return
+    found = False
+    with handle:
+        for member in tar_members(handle, path, frozenset(READERS), max_bytes):
+            if isinstance(member, InputError):
+                found = True
+                yield member
+                continue
+            where, inner = f"{path}/{member.name}", f"{rel}/{member.name}"
+            for item in _read_data(member.data, member.suffix, inner, where, max_bytes, max_chars, seen):
+                found = True
+                yield item
+    if not found:
+        kinds = ", ".join(sorted(k for k in READERS if k))
+        yield InputError(f"no readable files in the archive (expected {kinds})", path=path)
 
 
 def _hidden(name: str) -> bool:
@@ -164,7 +199,7 @@ def _zip_members(
         if suffix == ".zip":
             yield InputError("archives inside archives are not read", path=member)
             continue
-        if suffix not in READERS:
+        if suffix not in READERS or not suffix:
             continue
         readable += 1
         if info.flag_bits & 0x1:

@@ -19,10 +19,23 @@ from typing import Any
 from .documents import Article
 from .reader_decoding import clean_text
 from .reader_records import BadInput, article_from_record, ascii_slug, build_article, check_id, parse_date
+from .reader_trec import looks_trec, read_trec
 
 TEXT_SUFFIXES = frozenset({".txt", ".md"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | {".jsonl", ".json", ".zip"}
+TAR_SUFFIXES = (".tar.gz", ".tgz", ".tar")
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | {".jsonl", ".json", ".zip", *TAR_SUFFIXES}
+
+
+def is_tar(name: str) -> bool:
+    """Whether a file name is a tar archive's (``.tar.gz``, ``.tgz``, ``.tar``)."""
+    return name.lower().endswith(TAR_SUFFIXES)
+
+
+def is_supported(name: str) -> bool:
+    """Whether a file in a folder is read: a supported suffix, a tar archive, or no suffix (TREC-style
+    files without an extension; others are skipped when their content is seen)."""
+    return Path(name).suffix.lower() in SUPPORTED_SUFFIXES or is_tar(name) or not Path(name).suffix
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
 _FM_KEY = re.compile(r"([A-Za-z_][\w-]*)[ \t]*:[ \t]*(.*)")
@@ -81,6 +94,17 @@ def _read_text(text: str, rel: str, path: str, max_chars: int) -> Iterator[_Item
         )
     except BadInput as bad:
         yield bad, None, ""
+
+
+def _read_txt(text: str, rel: str, path: str, max_chars: int) -> Iterator[_Item]:
+    """A ``.txt`` file: TREC-style documents when it starts with ``<DOC>``/``<DOCNO>``, else plain text."""
+    yield from (read_trec if looks_trec(text) else _read_text)(text, rel, path, max_chars)
+
+
+def _read_bare(text: str, rel: str, path: str, max_chars: int) -> Iterator[_Item]:
+    """A file without an extension: read only when it is TREC-style, else skipped (a LICENSE, a Makefile)."""
+    if looks_trec(text):
+        yield from read_trec(text, rel, path, max_chars)
 
 
 def _read_jsonl(text: str, rel: str, path: str, max_chars: int) -> Iterator[_Item]:
@@ -192,7 +216,8 @@ def _read_html(text: str, rel: str, path: str, max_chars: int) -> Iterator[_Item
 
 
 READERS = {
-    ".txt": _read_text,
+    ".txt": _read_txt,
+    "": _read_bare,
     ".md": _read_text,
     ".jsonl": _read_jsonl,
     ".json": _read_json,

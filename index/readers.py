@@ -21,9 +21,15 @@ Formats
     ``{source, url, date_extracted, title, author, content}`` fits).
 ``.html`` / ``.htm``
     Main text, title, date, canonical URL and site name extracted with trafilatura.
+``.txt`` (or no extension) starting with ``<DOC>`` / ``<DOCNO>``
+    TREC-style documents (the ANT corpus), one or more a file: see :mod:`index.reader_trec`. Files
+    without an extension are read only when they are; others are skipped quietly.
 ``.zip``
     Read like a folder of the formats above (SaudiNewsNet ships as zips of JSON); members are
     named ``archive.zip/member`` in ids and errors.
+``.tar.gz`` / ``.tgz`` / ``.tar``
+    The same, streamed in one pass (:mod:`index.reader_tar`): regular members only, in archive
+    order, named ``archive.tar.gz/member``.
 
 Ids
 ---
@@ -49,7 +55,7 @@ from .documents import Article
 from .errors import InputError
 from .reader_decoding import decode_bytes
 from .reader_files import file_kind, read_file
-from .reader_formats import HTML_SUFFIXES, SUPPORTED_SUFFIXES, TEXT_SUFFIXES
+from .reader_formats import HTML_SUFFIXES, SUPPORTED_SUFFIXES, TEXT_SUFFIXES, is_supported
 from .reader_records import articles_from_records, parse_date
 from .reader_titles import TITLE_CHARS, shorten
 
@@ -77,7 +83,7 @@ def _walk(root: Path) -> Iterator[Path | InputError]:
     for folder, dirnames, filenames in os.walk(root, onerror=on_error):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in filenames:
-            if name.startswith(".") or Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
+            if name.startswith(".") or not is_supported(name):
                 continue
             file = Path(folder, name)
             found.append((file.relative_to(root).parts, file))
@@ -105,13 +111,17 @@ def read_paths(
                 rel = entry.relative_to(path).as_posix()
                 yield from read_file(entry, rel, max_bytes, max_article_chars, seen)
         elif path.is_file():
-            if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-                kinds = ", ".join(sorted(SUPPORTED_SUFFIXES))
-                yield InputError(
-                    f"unsupported file type {path.suffix or '(none)'!r}; expected one of {kinds}", path=str(path)
-                )
+            kinds = ", ".join(sorted(SUPPORTED_SUFFIXES))
+            if not is_supported(path.name):
+                yield InputError(f"unsupported file type {path.suffix!r}; expected one of {kinds}", path=str(path))
                 continue
-            yield from read_file(path, path.name, max_bytes, max_article_chars, seen)
+            found = False
+            for item in read_file(path, path.name, max_bytes, max_article_chars, seen):
+                found = True
+                yield item
+            if not found:  # a file without an extension that is not TREC-style
+                reason = f"no extension and not TREC-style (<DOC>, <DOCNO>) text; expected one of {kinds}"
+                yield InputError(reason, path=str(path))
         elif path.exists():
             kind = file_kind(path.stat().st_mode)
             yield InputError(f"{kind}, not a regular file or folder: only regular files are read", path=str(path))
