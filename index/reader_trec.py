@@ -11,7 +11,8 @@ a plain ``.txt`` article that merely contains a ``<`` somewhere is not. It holds
   the text already starts with it (as most ANT articles do); it is also the summary. Inner tags are
   removed (``<P>`` and ``<BR>`` end a paragraph), entities (``&amp;``, ``&#1575;``) decoded, each
   line stripped, runs of blank lines folded into one;
-- ``<URL>``, ``<SRC>`` (source) and ``<TIME>`` / ``<DATE>`` (published; unreadable = none).
+- ``<URL>``, ``<SRC>`` (source) and ``<TIME>`` / ``<DATE>`` (published: ISO or day-first
+  ``17/05/2015``; unreadable = none, then the dateline in the text if any).
 
 The topic (``<CAT>``, or the folder) is not kept: an article has no field for it. Part of
 :mod:`index.readers`.
@@ -22,6 +23,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 from .documents import Article
@@ -32,6 +34,7 @@ _DOC = re.compile(r"<DOC>(.*?)(?:</DOC>|\Z)", re.IGNORECASE | re.DOTALL)
 _BREAK = re.compile(r"<\s*/?\s*(?:p|br|div)\b[^>]*>", re.IGNORECASE)
 _TAG = re.compile(r"</?[A-Za-z][\w:-]*(?:\s[^<>]*)?/?>")
 _BLANKS = re.compile(r"\n{3,}")
+_DAY_FIRST = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})\b")
 
 Item = tuple[Article | BadInput, int | None, str]
 
@@ -72,6 +75,17 @@ def _body(abstract: str, text: str) -> str:
     return f"{abstract}\n\n{text}"
 
 
+def _published(value: str) -> date | None:
+    """``<TIME>``: ISO (``2017-05-16T10:31:00+01:00``) or day first (``17/05/2015``, as half of ANT has it)."""
+    day_first = _DAY_FIRST.fullmatch(value)
+    try:
+        if day_first:
+            return date(int(day_first[3]), int(day_first[2]), int(day_first[1]))
+        return parse_date(value or None)
+    except ValueError:
+        return None  # a date the collection wrote another way is not the document's fault
+
+
 def _ident(docno: str) -> str | None:
     """``docno`` itself when URL-safe; else ``None`` (and the caller hashes it)."""
     try:
@@ -95,10 +109,7 @@ def read_trec(text: str, rel: str, path: str, max_chars: int) -> Iterator[Item]:
         if not body:
             yield BadInput("no <TEXT> (or <ABSTRACT>) in the document"), None, label
             continue
-        try:
-            when = parse_date(_one_line(_field(doc, "TIME", "DATE")) or None)
-        except ValueError:
-            when = None  # a date the collection wrote another way is not the document's fault
+        when = _published(_one_line(_field(doc, "TIME", "DATE")))
         fallback: tuple[str, tuple[str, ...]]
         if docno:
             fallback = (ascii_slug(docno, 30), ("trec", docno))
