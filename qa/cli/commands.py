@@ -32,10 +32,12 @@ if TYPE_CHECKING:
 INGEST_HELP = f"""\
 formats: .txt .md (first line = title, or front matter: title/date/source/url), .jsonl (one article
 per line: id, title, text or content, date, source, url, summary), .json (a list of those), .html
-(main text extracted), .zip (read like a folder of the above); folders are walked.
-limits: files and zip members over SANAD_INGEST_MAX_BYTES (default 20,000,000 bytes) and articles
-over SANAD_INGEST_MAX_ARTICLE_CHARS are skipped; only regular files are read. Empty, binary,
-undecodable and malformed inputs are listed with file, line and reason; the rest is ingested.
+(main text extracted), TREC-style .txt or extensionless files (<DOC><DOCNO><TITLE><TEXT>..., e.g.
+the ANT corpus), .zip .tar.gz .tgz .tar (read like a folder of the above); folders are walked.
+limits: files and archive members over SANAD_INGEST_MAX_BYTES (default 20,000,000 bytes) and
+articles over SANAD_INGEST_MAX_ARTICLE_CHARS are skipped; only regular files and members are read.
+Empty, binary, undecodable and malformed inputs are listed with file, line and reason; the rest is
+ingested.
 Re-ingesting an unchanged article does nothing; a changed one has its chunks replaced.
 {EXIT_CODES}"""
 
