@@ -1,9 +1,9 @@
-"""Opening one input file or zip archive: the size cap, decoding, the parser by suffix, unique ids.
+"""Opening one input file or archive: the size cap, decoding, the parser by suffix, unique ids.
 
-:func:`read_file` reads a file named by :func:`index.readers.read_paths` (a zip archive reads like
-a folder of its members), refuses it over ``max_bytes``, decodes it, runs the parser for its suffix
-(:data:`~index.reader_formats.READERS`) and turns rejections and repeated ids into
-:class:`~index.errors.InputError`. Part of :mod:`index.readers`.
+:func:`read_file` reads a file named by :func:`index.readers.read_paths` (a zip or tar archive reads
+like a folder of its members; tar members come from :mod:`index.reader_tar`), refuses it over
+``max_bytes``, decodes it, runs the parser for its suffix (:data:`~index.reader_formats.READERS`)
+and turns rejections and repeated ids into :class:`~index.errors.InputError`. Part of :mod:`index.readers`.
 """
 
 from __future__ import annotations

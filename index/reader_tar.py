@@ -64,7 +64,8 @@ def tar_members(
 ) -> Iterator[Member | InputError]:
     """The members of the tar archive open in ``handle`` (``path`` names it) whose suffix is in ``readable``."""
     try:
-        archive = tarfile.open(fileobj=handle, mode="r|*")  # noqa: SIM115 - closed by the with below
+        # a name that is not UTF-8 gets U+FFFD, not lone surrogates that no JSON or terminal takes
+        archive = tarfile.open(fileobj=handle, mode="r|*", encoding="utf-8", errors="replace")  # noqa: SIM115
     except _BROKEN as exc:
         yield InputError(f"not a readable tar archive ({exc})", path=path)
         return

@@ -266,3 +266,12 @@ def test_a_truncated_or_corrupt_archive_is_reported_and_the_rest_is_ingested(tmp
     assert "tar archive" in messages["notatar.tar"] or "damaged" in messages["notatar.tar"]
     assert "no readable files in the archive" in messages["empty.tar.gz"]
 
+
+
+def test_a_member_name_that_is_not_utf8_is_read_with_a_replacement_character(tmp_path: Path) -> None:
+    archive = tmp_path / "names.tar"
+    with tarfile.open(archive, "w", format=tarfile.GNU_FORMAT, encoding="latin-1") as tar:
+        add(tar, "caf\xe9.txt", PLAIN)  # written as the single byte 0xE9: not UTF-8
+    articles, errors = read(archive)
+    assert errors == [] and articles[0].path == f"{archive}/caf\ufffd.txt"
+    articles[0].path.encode("utf-8")  # no lone surrogates
