@@ -24,6 +24,7 @@ import html
 import re
 from collections.abc import Iterator
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
 from .documents import Article
@@ -31,7 +32,7 @@ from .reader_records import BadInput, ascii_slug, build_article, check_id, parse
 
 _START = re.compile(r"\A\s*<(?:DOC|DOCNO)>", re.IGNORECASE)
 _DOC = re.compile(r"<DOC>(.*?)(?:</DOC>|\Z)", re.IGNORECASE | re.DOTALL)
-_BREAK = re.compile(r"<\s*/?\s*(?:p|br|div)\b[^>]*>", re.IGNORECASE)
+_BREAK = re.compile(r"<\s*/?\s*(?:p|br|div)\b[^<>]*>", re.IGNORECASE)
 _TAG = re.compile(r"</?[A-Za-z][\w:-]*(?:\s[^<>]*)?/?>")
 _BLANKS = re.compile(r"\n{3,}")
 _DAY_FIRST = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})\b")
@@ -44,12 +45,27 @@ def looks_trec(text: str) -> bool:
     return _START.match(text) is not None
 
 
+@lru_cache(maxsize=32)
+def _tags(name: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    return (
+        re.compile(rf"<{name}(?:\s[^<>]*)?>", re.IGNORECASE),
+        re.compile(rf"</{name}\s*>", re.IGNORECASE),
+    )
+
+
 def _field(doc: str, *names: str) -> str | None:
-    """The raw content of the first of ``names`` present in ``doc``; ``None`` when none is."""
+    """The raw content of the first of ``names`` present in ``doc``; ``None`` when none is.
+
+    The first opening tag and the closing tag after it, each found once: linear in ``doc``, also
+    for a hostile file of a million unclosed ``<TITLE>`` tags."""
     for name in names:
-        match = re.search(rf"<{name}(?:\s[^>]*)?>(.*?)</{name}\s*>", doc, re.IGNORECASE | re.DOTALL)
-        if match:
-            return match.group(1)
+        opening, closing = _tags(name)
+        start = opening.search(doc)
+        if start is None:
+            continue
+        end = closing.search(doc, start.end())
+        if end is not None:
+            return doc[start.end() : end.start()]
     return None
 
 

@@ -275,3 +275,15 @@ def test_a_member_name_that_is_not_utf8_is_read_with_a_replacement_character(tmp
     articles, errors = read(archive)
     assert errors == [] and articles[0].path == f"{archive}/caf\ufffd.txt"
     articles[0].path.encode("utf-8")  # no lone surrogates
+
+
+def test_hostile_trec_files_are_read_in_linear_time(tmp_path: Path) -> None:
+    """A million unclosed tags (or tags never ended by '>') must not make parsing quadratic."""
+    import time
+
+    hostile = "<DOC>\n<DOCNO>H-1</DOCNO>\n" + "<TITLE>x " * 200_000 + "<p x" * 200_000 + "<TEXT>\nنص.\n</TEXT>\n"
+    (tmp_path / "hostile.txt").write_text(hostile, encoding="utf-8")
+    started = time.perf_counter()
+    articles, errors = read(tmp_path / "hostile.txt", max_bytes=5_000_000)
+    assert time.perf_counter() - started < 10
+    assert errors == [] and articles[0].id == "H-1" and articles[0].text == "نص."
