@@ -20,7 +20,7 @@ from .errors import InputError
 from .reader_decoding import decode_bytes
 from .reader_formats import READERS, is_tar
 from .reader_records import BadInput
-from .reader_tar import tar_members
+from .reader_tar import hidden_member, tar_members
 
 
 def read_file(
@@ -154,10 +154,6 @@ def _read_tar(
         yield InputError(f"no readable files in the archive (expected {kinds})", path=path)
 
 
-def _hidden(name: str) -> bool:
-    return any(part.startswith(".") or part == "__MACOSX" for part in name.split("/"))
-
-
 def _read_zip(
     file: Path, rel: str, max_bytes: int, max_chars: int, seen: dict[str, str]
 ) -> Iterator[Article | InputError]:
@@ -190,7 +186,7 @@ def _zip_members(
     archive: zipfile.ZipFile, path: str, rel: str, max_bytes: int, max_chars: int, seen: dict[str, str]
 ) -> Iterator[Article | InputError]:
     members = sorted(
-        (i for i in archive.infolist() if not i.is_dir() and not _hidden(i.filename)), key=lambda i: i.filename
+        (i for i in archive.infolist() if not i.is_dir() and not hidden_member(i.filename)), key=lambda i: i.filename
     )
     readable = 0
     for info in members:

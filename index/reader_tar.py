@@ -41,7 +41,8 @@ class Member(NamedTuple):
     data: bytes
 
 
-def _hidden(name: str) -> bool:
+def hidden_member(name: str) -> bool:
+    """An archive member to skip silently: a hidden file or folder (``.x``; ``./`` is not one) or ``__MACOSX``."""
     return any((part.startswith(".") and part not in {".", ".."}) or part == "__MACOSX" for part in name.split("/"))
 
 
@@ -80,7 +81,7 @@ def tar_members(
                 yield InputError(f"the archive is damaged or cut short ({exc}); the rest of it is not read", path=path)
                 return
             name = info.name
-            if info.isdir() or _hidden(name):
+            if info.isdir() or hidden_member(name):
                 continue
             member = f"{path}/{name}"
             suffix = PurePosixPath(name).suffix.lower()

@@ -337,6 +337,16 @@ def test_zip_reads_like_a_folder_and_reports_bad_members(tmp_path: Path) -> None
     assert [a.id for a in again] == [a.id for a in articles]
 
 
+def test_zip_built_from_dot_is_read(tmp_path: Path) -> None:
+    """``zip -r day.zip .`` names members ``./a.txt``: the ``.`` is not a hidden folder."""
+    archive = tmp_path / "day.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("./a.txt", f"عنوان\n{ARABIC}")
+        zf.writestr("./.hidden.txt", f"مخفي\n{ARABIC}")
+    articles, errors = read(archive)
+    assert [a.title for a in articles] == ["عنوان"] and not errors
+
+
 def test_zip_members_over_the_size_limit_and_corrupt_archives(tmp_path: Path) -> None:
     archive = tmp_path / "big.zip"
     with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zf:
