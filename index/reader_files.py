@@ -125,18 +125,24 @@ def _read_data(
             yield item
 
 
+def _open_archive(file: Path) -> BinaryIO | InputError:
+    """The archive opened as a regular file, or why it cannot be read."""
+    try:
+        return open_regular(file)
+    except RefusedFile as exc:
+        return InputError(str(exc), path=str(file))
+    except OSError as exc:
+        return InputError(f"cannot read the file: {exc.strerror or exc}", path=str(file))
+
+
 def _read_tar(
     file: Path, rel: str, max_bytes: int, max_chars: int, seen: dict[str, str]
 ) -> Iterator[Article | InputError]:
     """A tar archive reads like a folder of its members (see :mod:`index.reader_tar`), in one pass."""
     path = str(file)
-    try:
-        handle = open_regular(file)
-    except RefusedFile as exc:
-        yield InputError(str(exc), path=path)
-        return
-    except OSError as exc:
-        yield InputError(f"cannot read the file: {exc.strerror or exc}", path=path)
+    handle = _open_archive(file)
+    if isinstance(handle, InputError):
+        yield handle
         return
     found = False
     with handle:
@@ -164,13 +170,9 @@ def _read_zip(
     corrupt members are reported and the rest of the archive is read.
     """
     path = str(file)
-    try:
-        handle = open_regular(file)
-    except RefusedFile as exc:
-        yield InputError(str(exc), path=path)
-        return
-    except OSError as exc:
-        yield InputError(f"cannot read the file: {exc.strerror or exc}", path=path)
+    handle = _open_archive(file)
+    if isinstance(handle, InputError):
+        yield handle
         return
     with handle:
         try:

@@ -11,23 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from reader_helpers import read
 
 from index.documents import Article
 from index.errors import InputError
-from index.readers import articles_from_records, decode_bytes, parse_date, read_paths
+from index.readers import articles_from_records, decode_bytes, parse_date
 
 FIXTURES = Path(__file__).parent / "fixtures"
-LIMITS: dict[str, Any] = {"max_bytes": 1_000_000, "max_article_chars": 100_000}
 URL_SAFE = re.compile(r"[A-Za-z0-9._~-]+")
 ARABIC = "وصل وفد حكومي رفيع المستوى إلى أنقرة لإجراء محادثات حول ضبط الحدود بين البلدين."
-
-
-def read(*paths: Path | str, **limits: int) -> tuple[list[Article], list[InputError]]:
-    articles: list[Article] = []
-    errors: list[InputError] = []
-    for item in read_paths(list(paths), **{**LIMITS, **limits}):
-        (articles if isinstance(item, Article) else errors).append(item)  # type: ignore[arg-type]
-    return articles, errors
 
 
 def write_jsonl(path: Path, records: list[Any]) -> Path:

@@ -12,23 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from reader_helpers import read
 
 from index.documents import Article
-from index.errors import InputError
-from index.readers import read_paths
 
 TREC = Path(__file__).parent / "fixtures" / "trec"
-LIMITS: dict[str, Any] = {"max_bytes": 1_000_000, "max_article_chars": 100_000}
 PLAIN = "محطة التحلية\n\nتبلغ طاقة المحطة الجديدة 100 ألف متر مكعب يوميا وتغطي حاجة المدينة."
 MARKDOWN = "# مهرجان الربيع\n\nانطلقت فعاليات مهرجان الربيع في المدينة العتيقة بمشاركة 20 فرقة."
-
-
-def read(*paths: Path | str, **limits: int) -> tuple[list[Article], list[InputError]]:
-    articles: list[Article] = []
-    errors: list[InputError] = []
-    for item in read_paths(list(paths), **{**LIMITS, **limits}):
-        (articles if isinstance(item, Article) else errors).append(item)  # type: ignore[arg-type]
-    return articles, errors
 
 
 def add(archive: tarfile.TarFile, name: str, data: bytes | str, **fields: Any) -> None:
