@@ -258,12 +258,17 @@ def click_citations_and_check_highlights(
     page: Any, answer: Any, citations: list[dict[str, Any]], texts: dict[str, str]
 ) -> None:
     """Click each citation marker of ``answer`` (a page locator) in turn: the highlighted span in the
-    article panel is the article's own text at the citation's offsets, and equals its quote."""
+    article panel is the article's own text at the citation's offsets, and equals its quote. A
+    citation may be marked more than once (the short answer and its sentence both carry ``[1]``)."""
     from playwright.sync_api import expect
 
+    numbers = [int(n) for n in re.findall(r"\[(\d+)\]", answer.locator(".text").text_content() or "")]
+    by_n = {c["n"]: c for c in citations}
+    assert set(numbers) == set(by_n), (numbers, sorted(by_n))
     markers = answer.locator(".text button.cite")
-    expect(markers).to_have_count(len(citations))
-    for i, citation in enumerate(citations):
+    expect(markers).to_have_count(len(numbers))
+    for i, n in enumerate(numbers):
+        citation = by_n[n]
         markers.nth(i).click()
         mark = page.locator("#article-text mark#highlight")
         expect(mark).to_have_attribute("data-n", str(citation["n"]))
