@@ -98,6 +98,9 @@ class Filters(BaseModel):
     since: dt.date | None = None
     until: dt.date | None = None
     article_ids: list[str] = Field(default_factory=list)
+    undated: bool = Field(
+        default=False, description="With a date bound, also keep articles without a date (else they are left out)."
+    )
 
     @property
     def empty(self) -> bool:

@@ -43,7 +43,11 @@ def filter_query(tv: Any, schema: Any, filters: Filters | None) -> Any:
     if filters.since or filters.until:
         lower = date_number(filters.since) if filters.since else 1  # unknown dates (0) never match
         upper = date_number(filters.until) if filters.until else None
-        parts.append(tv.Query.range_query(schema, "date", tv.FieldType.Integer, lower, upper))
+        dated = tv.Query.range_query(schema, "date", tv.FieldType.Integer, lower, upper)
+        if filters.undated:
+            undated = tv.Query.range_query(schema, "date", tv.FieldType.Integer, 0, 0)
+            dated = tv.Query.boolean_query([(tv.Occur.Should, dated), (tv.Occur.Should, undated)])
+        parts.append(dated)
     if len(parts) == 1:
         return parts[0]
     return tv.Query.boolean_query([(tv.Occur.Must, p) for p in parts])

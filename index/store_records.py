@@ -25,7 +25,8 @@ from .errors import RequestError, StoreError
 def chroma_where(filters: Filters | None) -> dict[str, Any] | None:
     """Filters → a chromadb ``where`` on the chunk metadata (``None`` when nothing filters).
 
-    An article without a date (stored as 0) is kept only when no date bound is given.
+    An article without a date (stored as 0) is kept only when no date bound is given, or with
+    ``filters.undated``.
     """
     if filters is None or filters.empty:
         return None
@@ -37,10 +38,14 @@ def chroma_where(filters: Filters | None) -> dict[str, Any] | None:
     if filters.article_ids:
         clauses.append({"article_id": {"$in": list(dict.fromkeys(filters.article_ids))}})
     if filters.since or filters.until:
-        clauses.append({"date": {"$gte": date_number(filters.since) if filters.since else 1}})
-    if filters.until:
-        clauses.append({"date": {"$lte": date_number(filters.until)}})
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+        bounds: list[dict[str, Any]] = [{"date": {"$gte": date_number(filters.since) if filters.since else 1}}]
+        if filters.until:
+            bounds.append({"date": {"$lte": date_number(filters.until)}})
+        dated = bounds[0] if len(bounds) == 1 else {"$and": bounds}
+        clauses.append({"$or": [dated, {"date": 0}]} if filters.undated else dated)
+    if len(clauses) == 1:
+        return clauses[0]
+    return {"$and": [part for c in clauses for part in (c["$and"] if set(c) == {"$and"} else [c])]}
 
 
 def number_date(n: Any) -> dt.date | None:

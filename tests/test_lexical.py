@@ -112,6 +112,9 @@ def test_filters_source_dates_and_articles(index: LexicalIndex) -> None:
     assert set(articles(index.search(query, 10, Filters(article_ids=["nodate", "damascus"])))) == {"nodate", "damascus"}
     both = Filters(sources=["وكالة"], since=date(2025, 10, 2))
     assert set(articles(index.search(query, 10, both))) == {"football"}
+    # a time window that keeps the undated articles (a question's period: qa.time_filter)
+    window = Filters(until=date(2025, 10, 3), undated=True)
+    assert set(articles(index.search(query + " نص", 10, window))) == {"ankara", "nodate"}
 
 
 def test_coverage_and_bound(index: LexicalIndex) -> None:

@@ -115,6 +115,8 @@ def test_filter_by_date_range_excludes_undated(store: ChunkStore, embedder: Hash
     assert set(ask(store, embedder, "خبر", until=dt.date(2024, 3, 10))) == {"ankara", "rain"}  # bounds inclusive
     assert set(ask(store, embedder, "خبر", since=dt.date(2024, 3, 10), until=dt.date(2024, 3, 10))) == {"ankara"}
     assert ask(store, embedder, "خبر", since=dt.date(2025, 1, 1)) == []
+    # a question's period (qa.time_filter) keeps the undated, which it cannot place in time
+    assert set(ask(store, embedder, "خبر", until=dt.date(2024, 3, 10), undated=True)) == {"ankara", "rain", "undated"}
 
 
 def test_combined_filters(store: ChunkStore, embedder: HashEmbedder) -> None:
@@ -138,6 +140,9 @@ def test_where_clauses() -> None:
     assert where == {"$and": [{"source": {"$in": ["s"]}}, {"article_id": {"$in": ["a"]}}, {"date": {"$gte": 20200506}}]}
     with pytest.raises(RequestError, match="after"):
         chroma_where(Filters(since=dt.date(2024, 2, 1), until=dt.date(2024, 1, 1)))
+    window = {"$and": [{"date": {"$gte": 20240102}}, {"date": {"$lte": 20240105}}]}
+    undated = Filters(sources=["s"], since=dt.date(2024, 1, 2), until=dt.date(2024, 1, 5), undated=True)
+    assert chroma_where(undated) == {"$and": [{"source": {"$in": ["s"]}}, {"$or": [window, {"date": 0}]}]}
 
 
 # --- replacing, deleting, crashing ----------------------------------------------------------------
