@@ -60,6 +60,19 @@ class Chunk(BaseModel):
     sentences: list[Span] = Field(default_factory=list, description="Sentence spans, in article offsets.")
 
 
+class PassageCopy(BaseModel):
+    """A near-duplicate of a retrieved passage in another article (a wire copy), folded into its hit."""
+
+    chunk_id: str
+    article_id: str
+    title: str = ""
+    date: dt.date | None = None
+    source: str = ""
+    url: str = ""
+    start: int
+    end: int
+
+
 class Passage(BaseModel):
     """A retrieved chunk with what the answerer and the reader need to cite it."""
 
@@ -76,6 +89,9 @@ class Passage(BaseModel):
     sentences: list[Span] = Field(default_factory=list)
     score: float = 0.0
     scores: dict[str, float] = Field(default_factory=dict, description="Per-retriever scores/ranks (dense, lexical…).")
+    copies: list[PassageCopy] = Field(
+        default_factory=list, description="Near-duplicate passages of other articles folded into this hit (index.stories)."
+    )
 
 
 class ArticleInfo(BaseModel):
@@ -89,6 +105,7 @@ class ArticleInfo(BaseModel):
     chunks: int = 0
     chars: int = 0
     content_hash: str = ""
+    story: str = Field(default="", description="The story the article belongs to (index.stories), when known.")
 
 
 class Filters(BaseModel):
