@@ -47,8 +47,11 @@ from .embeddings import (
     BackendOptions,
     Embedder,
     Kind,
+    PassageEncoding,
+    Span,
     Vectors,
     l2_normalise,
+    pool_spans,
     register_embedder,
     token_states,
     word_token_mask,
@@ -262,6 +265,22 @@ class E5Embedder:
                 ]
             for i, vectors in zip(batch, token_states(per_text, masks), strict=True):
                 out[i] = vectors
+        return [o for o in out if o is not None]
+
+    def encode_passages(self, texts: Sequence[str], spans: Sequence[Sequence[Span]]) -> list[PassageEncoding]:
+        """One forward pass per passage gives its vector (mean over every token, as :meth:`embed`),
+        the vectors of ``spans`` (its sentences: the mean of their tokens' states in that same pass,
+        :func:`~index.embeddings.pool_spans`) and its token states (as :meth:`token_vectors`).
+        Measured by ``benchmarks/ingest.py``: ingest's sentence vectors cost no second pass."""
+        out: list[PassageEncoding | None] = [None] * len(texts)
+        shift = len(self.prompt("passage"))
+        for batch, states, mask, tokenized in self._encode_by_length(texts, "passage"):
+            for row, i in enumerate(batch):
+                n = int(mask[row].sum())
+                rows = states[row, :n]
+                ends = np.array([b if b > a else 0 for a, b in tokenized.offsets[row]], dtype=np.int64) - shift
+                vector = l2_normalise(rows.mean(axis=0, keepdims=True))[0]
+                out[i] = PassageEncoding(vector, pool_spans(rows, ends, spans[i]), token_states([rows])[0])
         return [o for o in out if o is not None]
 
     def _encode_by_length(

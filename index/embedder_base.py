@@ -10,6 +10,7 @@ reranker (:func:`token_states`, :func:`content_masks`). Importing this module lo
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
@@ -32,6 +33,79 @@ class Embedder(Protocol):
     def embed(self, texts: Sequence[str], kind: Kind) -> Vectors:
         """Embed ``texts`` as queries or passages (e5-style models add their prefixes)."""
         ...
+
+
+Span = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class PassageEncoding:
+    """One passage's forward pass: its vector, the vectors of the spans asked for, its token states.
+
+    ``spans`` has one row per requested ``(start, end)`` (character offsets into the passage),
+    L2-normalised; a row of zeros means no token of the pass fell inside that span (truncated),
+    and the caller embeds that span on its own. ``tokens`` are the pass's token states for the
+    late-interaction reranker (``<s>``/``</s>`` dropped, rows L2-normalised), None when the
+    backend has none."""
+
+    vector: NDArray[np.float32]
+    spans: NDArray[np.float32]
+    tokens: NDArray[np.float32] | None = None
+
+
+@runtime_checkable
+class PassageEncoder(Protocol):
+    """An embedder that gives, in ONE forward pass per passage, the passage's vector, vectors of
+    spans inside it (its sentences, pooled from the pass's token states) and the token states."""
+
+    @property
+    def identity(self) -> str: ...
+
+    def encode_passages(self, texts: Sequence[str], spans: Sequence[Sequence[Span]]) -> list[PassageEncoding]:
+        """One :class:`PassageEncoding` per text; ``spans[i]`` are offsets into ``texts[i]``."""
+        ...
+
+
+def encode_passages(embedder: Embedder, texts: Sequence[str], spans: Sequence[Sequence[Span]]) -> list[PassageEncoding]:
+    """``embedder.encode_passages`` when it has one; otherwise two passes of ``embed``: the
+    passages, then each distinct span text on its own (no token states)."""
+    if isinstance(embedder, PassageEncoder):
+        return embedder.encode_passages(texts, spans)
+    return encode_separately(embedder, texts, spans)
+
+
+def encode_separately(
+    embedder: Embedder, texts: Sequence[str], spans: Sequence[Sequence[Span]]
+) -> list[PassageEncoding]:
+    """The two-pass :class:`PassageEncoding`: the passages, then each distinct span text alone."""
+    if not texts:
+        return []
+    vectors = np.asarray(embedder.embed(texts, "passage"), dtype=np.float32)
+    pieces = list(dict.fromkeys(t[a:b] for t, row in zip(texts, spans, strict=True) for a, b in row))
+    found = np.asarray(embedder.embed(pieces, "passage"), dtype=np.float32) if pieces else vectors[:0]
+    where = {piece: i for i, piece in enumerate(pieces)}
+    out = []
+    for text, vector, row in zip(texts, vectors, spans, strict=True):
+        rows = [found[where[text[a:b]]] for a, b in row]
+        span_vectors = np.vstack(rows) if rows else np.zeros((0, vectors.shape[1]), dtype=np.float32)
+        out.append(PassageEncoding(vector, span_vectors))
+    return out
+
+
+def pool_spans(
+    states: NDArray[np.float32], token_ends: NDArray[np.int64], spans: Sequence[Span]
+) -> NDArray[np.float32]:
+    """Mean of the token states whose last character lies in each span, L2-normalised (zeros where none).
+
+    ``token_ends[j]`` is the end offset of token ``j`` in the passage's own text (specials and
+    prompt tokens carry an end ≤ 0, so they fall in no span)."""
+    out = np.zeros((len(spans), states.shape[1]), dtype=np.float32)
+    last = token_ends - 1
+    for k, (a, b) in enumerate(spans):
+        rows = states[(last >= a) & (last < b)]
+        if len(rows):
+            out[k] = rows.mean(axis=0)
+    return l2_normalise(out)
 
 
 def batched(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:

@@ -8,26 +8,41 @@ dies part-way leaves nothing that looks finished: the next run redoes that artic
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+import numpy as np
+from numpy.typing import NDArray
+
 from .chunking import chunk_article
 from .crash import crash_point
 from .documents import Article, Chunk, Passage, sentence_id
-from .embeddings import Embedder, embed_in_batches
+from .embeddings import Embedder, PassageEncoding, Span, embed_in_batches, encode_passages, l2_normalise
 from .errors import InputError
 from .readers import read_paths
 from .store import ChunkStore
 
 Outcome = Literal["added", "updated", "unchanged", "skipped"]
+SentencePass = Literal["pooled", "separate"]
+TokenSink = Callable[[Sequence[tuple[str, NDArray[np.float32]]]], None]
+"""Told each chunk's (text, token states) of the ingest pass (e.g. the reranker's store on disk)."""
 
 
 class LexicalSink(Protocol):
     """What the indexer needs of a lexical index (see ``index.lexical``)."""
 
     def upsert(self, passages: Sequence[Passage], *, content_hashes: Mapping[str, str] | None = None) -> None: ...
+
+    def delete_article(self, article_id: str) -> None: ...
+
+
+class StorySink(Protocol):
+    """What the indexer needs of the story index (see ``index.stories``): told each committed group's articles."""
+
+    def upsert_articles(self, articles: Sequence[Article], *, content_hashes: Mapping[str, str] | None = None) -> None: ...
 
     def delete_article(self, article_id: str) -> None: ...
 
@@ -65,6 +80,15 @@ class IngestReport:
     chunks: int = 0
     seconds: float = 0.0
     undated: int = 0  # added or updated articles without a date (none in the metadata, no dateline)
+    stages: dict[str, float] = field(default_factory=dict)  # seconds by stage (read, chunk, embed, ...)
+
+    @contextmanager
+    def timed(self, stage: str) -> Iterator[None]:
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.stages[stage] = self.stages.get(stage, 0.0) + time.perf_counter() - t0
 
     def ids(self, status: Outcome) -> list[str]:
         return [i.article_id for i in self.items if i.status == status and i.article_id is not None]
@@ -100,12 +124,13 @@ class IngestReport:
             "chunks": self.chunks,
             "undated": self.undated,
             "seconds": round(self.seconds, 3),
+            "stages": {k: round(v, 3) for k, v in self.stages.items()},
             "article_ids": {"added": self.added, "updated": self.updated},
             "items": [item.as_dict() for item in self.items],
         }
 
 
-# progress(stage, done, total): stage is "read" or "embed"
+# progress(stage, done, total): stage "read" (items read, total 0) or "index" (articles indexed of total)
 Progress = Callable[[str, int, int], None]
 
 
@@ -128,29 +153,49 @@ def chunk_passages(article: Article, chunks: Sequence[Chunk]) -> list[Passage]:
     ]
 
 
+def _relative_spans(chunk: Chunk) -> list[Span]:
+    return [(s.start - chunk.start, s.end - chunk.start) for s in chunk.sentences]
+
+
 class Indexer:
+    """Chunks, embeds and stores articles, ``group_articles`` / ``group_chunks`` at a time.
+
+    ``sentence_pass`` decides how the sentence vectors are made: ``"pooled"`` from the chunk's own
+    forward pass (one pass, :class:`~index.embeddings.PassageEncoder`), ``"separate"`` by embedding
+    each sentence on its own (a second pass). ``token_sink`` is told each chunk's token states
+    from that pass, until ``token_budget`` bytes (float16) have been told in this run."""
+
     def __init__(
         self,
         embedder: Embedder,
         store: ChunkStore,
         *,
         lexical: LexicalSink | None = None,
+        stories: StorySink | None = None,
         chunk_tokens: int = 200,
         batch_size: int = 32,
         count_tokens: Callable[[str], int] | None = None,
         group_articles: int = 50,
         group_chunks: int = 256,
         sentence_vectors: bool = True,
+        sentence_pass: SentencePass = "separate",
+        token_sink: TokenSink | None = None,
+        token_budget: int = 0,
     ) -> None:
         self.embedder = embedder
         self.store = store
         self.lexical = lexical
+        self.stories = stories
         self.chunk_tokens = chunk_tokens
         self.batch_size = batch_size
         self.count_tokens = count_tokens
         self.group_articles = group_articles
         self.group_chunks = group_chunks
         self.sentence_vectors = sentence_vectors
+        self.sentence_pass = sentence_pass
+        self.token_sink = token_sink
+        self.token_budget = token_budget
+        self._tokens_told = 0
 
     def ingest_paths(
         self,
@@ -175,6 +220,23 @@ class Indexer:
         todo: list[tuple[Article, Outcome]] = []
         seen_text: dict[str, str] = {}
         seen_ids: set[str] = set()
+        with report.timed("read"):
+            self._read(items, report, known, todo, seen_text, seen_ids, progress, limit)
+        self._index(todo, report, progress)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    @staticmethod
+    def _read(
+        items: Iterable[Article | InputError],
+        report: IngestReport,
+        known: Mapping[str, str],
+        todo: list[tuple[Article, Outcome]],
+        seen_text: dict[str, str],
+        seen_ids: set[str],
+        progress: Progress | None,
+        limit: int | None,
+    ) -> None:
         for n, item in enumerate(items, 1):
             if progress:
                 progress("read", n, 0)
@@ -188,13 +250,8 @@ class Indexer:
                 report.items.append(ItemResult(n - 1, item.id, "skipped", reason))
                 continue
             seen_ids.add(item.id)
-            text_key = " ".join(item.text.split())
-            if text_key in seen_text:
-                reason = f"same text as article {seen_text[text_key]!r} in this run"
-                report.skipped.append(Skipped(item.path or item.id, None, reason))
-                report.items.append(ItemResult(n - 1, item.id, "skipped", reason))
-                continue
-            seen_text[text_key] = item.id
+            # The same text under another id (5 outlets running one wire) is indexed: the story index groups them.
+            seen_text.setdefault(" ".join(item.text.split()), item.id)
             old = known.get(item.id)
             if old == item.content_hash:
                 report.items.append(ItemResult(n - 1, item.id, "unchanged"))
@@ -204,78 +261,133 @@ class Indexer:
                 todo.append((item, outcome))
             if limit is not None and len(seen_text) >= limit:
                 break
-        self._index(todo, report, progress)
-        report.seconds = time.perf_counter() - started
-        return report
 
     def _index(self, todo: list[tuple[Article, Outcome]], report: IngestReport, progress: Progress | None) -> None:
-        """Chunk, embed and store in groups: each group is one batched store write (records last)."""
-        chunked = [
-            (article, outcome, chunk_article(article, max_tokens=self.chunk_tokens, count_tokens=self.count_tokens))
-            for article, outcome in todo
-        ]
-        total = sum(len(chunks) for _, _, chunks in chunked)
-        done = 0
+        """Chunk, embed and store in groups: each group is one batched store write (records
+        last). Articles are chunked a group at a time, so a whole archive is never held as
+        chunks; progress counts articles (``progress("index", done, total)``)."""
+        total, done = len(todo), 0
         if progress:
-            progress("embed", 0, total)
-
-        def tick(n: int) -> None:
-            nonlocal done
-            done += n
-            if progress:
-                progress("embed", done, total)
-
+            progress("index", 0, total)
         group: list[tuple[Article, Outcome, list[Chunk]]] = []
         group_chunks = 0
-        for article, outcome, chunks in chunked:
+
+        def flush() -> None:
+            nonlocal group, group_chunks, done
+            if group:
+                self._write(group, report)
+            done += len(group)
+            if progress:
+                progress("index", done, total)
+            group, group_chunks = [], 0
+
+        for article, outcome in todo:
+            with report.timed("chunk"):
+                chunks = chunk_article(article, max_tokens=self.chunk_tokens, count_tokens=self.count_tokens)
             if not chunks:
                 report.skipped.append(Skipped(article.path or article.id, None, "no text to index"))
                 report.mark_skipped(article.id, "no text to index")
+                done += 1
                 continue
             group.append((article, outcome, chunks))
             group_chunks += len(chunks)
             report.undated += article.date is None
             if len(group) >= self.group_articles or group_chunks >= self.group_chunks:
-                self._write(group, report, tick)
-                group, group_chunks = [], 0
-        if group:
-            self._write(group, report, tick)
+                flush()
+        flush()
 
-    def _write(
-        self, group: list[tuple[Article, Outcome, list[Chunk]]], report: IngestReport, tick: Callable[[int], None]
-    ) -> None:
-        texts = [c.text for _, _, chunks in group for c in chunks]
-        vectors = embed_in_batches(self.embedder, texts, "passage", self.batch_size, tick)
+    def _write(self, group: list[tuple[Article, Outcome, list[Chunk]]], report: IngestReport) -> None:
+        chunks = [c for _, _, cs in group for c in cs]
+        with report.timed("embed"):
+            encoded = self._encode(chunks)
         items, offset = [], 0
-        for article, _, chunks in group:
-            items.append((article, chunks, vectors[offset : offset + len(chunks)]))
-            offset += len(chunks)
-        with self.store.pending([article.id for article, _, _ in group]):
+        for article, _, cs in group:
+            vectors = np.vstack([e.vector for e in encoded[offset : offset + len(cs)]])
+            items.append((article, cs, vectors))
+            offset += len(cs)
+        sentences = self._sentences(group, encoded, report) if self.sentence_vectors else []
+        with report.timed("store"), self.store.pending([article.id for article, _, _ in group]):
             crash_point("ingest:pending")
-            if self.sentence_vectors:
-                self._write_sentences(group)
+            if sentences:
+                self.store.replace_sentences(sentences)
             self.store.upsert_articles(items)
         crash_point("ingest:committed")
         if self.lexical is not None:
-            passages = [p for article, _, chunks in group for p in chunk_passages(article, chunks)]
-            self.lexical.upsert(passages, content_hashes={a.id: a.content_hash for a, _, _ in group})
-        report.chunks += sum(len(chunks) for _, _, chunks in group)
+            with report.timed("lexical"):
+                passages = [p for article, _, cs in group for p in chunk_passages(article, cs)]
+                self.lexical.upsert(passages, content_hashes={a.id: a.content_hash for a, _, _ in group})
+        if self.stories is not None:
+            with report.timed("stories"):
+                self.stories.upsert_articles([article for article, _, _ in group])
+        if self.token_sink is not None:
+            with report.timed("tokens"):
+                self._tell_tokens(chunks, encoded)
+        report.chunks += len(chunks)
 
-    def _write_sentences(self, group: list[tuple[Article, Outcome, list[Chunk]]]) -> None:
-        """Embed each distinct sentence of the group's articles once (chunks overlap by one)."""
-        per_article: list[tuple[str, list[str], list[str]]] = []
+    def _encode(self, chunks: Sequence[Chunk]) -> list[PassageEncoding]:
+        """Every chunk's encoding, ``batch_size`` chunks of similar length per call (sorted by
+        length across the whole group, so little padding); the sentence spans are asked of the
+        same pass when ``sentence_pass`` is pooled."""
+        pooled = self.sentence_vectors and self.sentence_pass == "pooled"
+        order = sorted(range(len(chunks)), key=lambda i: -len(chunks[i].text))
+        out: list[PassageEncoding | None] = [None] * len(chunks)
+        for i in range(0, len(order), self.batch_size):
+            part = order[i : i + self.batch_size]
+            texts = [chunks[j].text for j in part]
+            spans = [_relative_spans(chunks[j]) if pooled else [] for j in part]
+            for j, enc in zip(part, encode_passages(self.embedder, texts, spans), strict=True):
+                out[j] = enc
+        return [o for o in out if o is not None]
+
+    def _sentences(
+        self,
+        group: list[tuple[Article, Outcome, list[Chunk]]],
+        encoded: Sequence[PassageEncoding],
+        report: IngestReport,
+    ) -> list[tuple[str, list[str], NDArray[np.float32]]]:
+        """Each distinct sentence's vector, per article (chunks overlap by a sentence): the mean of
+        its pooled rows over the chunks that hold it, or (separate pass, or no pooled row) its own
+        embedding."""
+        pooled: dict[tuple[str, Span], NDArray[np.float32]] = {}
+        offset = 0
+        for article, _, chunks in group:
+            for chunk, enc in zip(chunks, encoded[offset : offset + len(chunks)], strict=True):
+                for span, row in zip(chunk.sentences, enc.spans, strict=False):
+                    if row.any():
+                        key = (article.id, (span.start, span.end))
+                        pooled[key] = pooled[key] + row if key in pooled else row
+            offset += len(chunks)
+        per_article: list[tuple[str, list[Span], str]] = []
+        missing: list[tuple[str, Span]] = []
         for article, _, chunks in group:
             spans = sorted({(s.start, s.end) for c in chunks for s in c.sentences})
-            texts = [article.text[a:b] for a, b in spans]
-            ids = [sentence_id(article.id, a, b, t) for (a, b), t in zip(spans, texts, strict=True)]
-            per_article.append((article.id, ids, texts))
-        all_texts = [t for _, _, texts in per_article for t in texts]
-        vectors = embed_in_batches(self.embedder, all_texts, "passage", self.batch_size)
-        items, offset = [], 0
-        for article_id, ids, _ in per_article:
-            items.append((article_id, ids, vectors[offset : offset + len(ids)]))
-            offset += len(ids)
-        self.store.replace_sentences(items)
+            per_article.append((article.id, spans, article.text))
+            missing += [(article.text, sp) for sp in spans if (article.id, sp) not in pooled]
+        by_key: dict[tuple[str, Span], NDArray[np.float32]] = {}
+        if missing:
+            with report.timed("sentences"):
+                alone = embed_in_batches(self.embedder, [t[a:b] for t, (a, b) in missing], "passage", self.batch_size)
+            by_key = dict(zip(missing, alone, strict=True))
+        items = []
+        for article_id, spans, text in per_article:
+            rows = [pooled.get((article_id, sp)) for sp in spans]
+            vectors = l2_normalise(
+                np.vstack([r if r is not None else by_key[(text, sp)] for r, sp in zip(rows, spans, strict=True)])
+            )
+            ids = [sentence_id(article_id, a, b, text[a:b]) for a, b in spans]
+            items.append((article_id, ids, vectors))
+        return items
+
+    def _tell_tokens(self, chunks: Sequence[Chunk], encoded: Sequence[PassageEncoding]) -> None:
+        assert self.token_sink is not None
+        told: list[tuple[str, NDArray[np.float32]]] = []
+        for chunk, enc in zip(chunks, encoded, strict=True):
+            if enc.tokens is None or self._tokens_told + enc.tokens.size * 2 > self.token_budget:
+                continue
+            self._tokens_told += enc.tokens.size * 2
+            told.append((chunk.text, enc.tokens))
+        if told:
+            self.token_sink(told)
 
     def forget(self, article_id: str) -> int:
         removed = self.store.delete_article(article_id)

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .embeddings import Embedder, Kind, Vectors
+from .embeddings import Embedder, Kind, PassageEncoding, Span, Vectors, encode_passages
 
 _work = threading.local()
 
@@ -97,6 +97,17 @@ class SerialEmbedder:
             with self._turn(False):
                 parts.append(np.asarray(inner.embed(texts[i : i + self.background_batch], kind), dtype=np.float32))
         return np.vstack(parts)
+
+    def encode_passages(self, texts: Sequence[str], spans: Sequence[Sequence[Span]]) -> list[PassageEncoding]:
+        """The wrapped backend's one-pass encoding (:func:`~index.embeddings.encode_passages`),
+        taking turns as :meth:`embed` does."""
+        background = getattr(_work, "background", False)
+        step = self.background_batch if background else max(1, len(texts))
+        out: list[PassageEncoding] = []
+        for i in range(0, len(texts), step):
+            with self._turn(not background):
+                out += encode_passages(self.inner, texts[i : i + step], spans[i : i + step])
+        return out
 
     def __getattr__(self, name: str) -> Any:
         # count_tokens and other optional extras of the wrapped backend.

@@ -14,11 +14,12 @@ here; a server may wrap the embedder this builds (``wrap_embedder``), never buil
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from index.crash import crash_point
 from index.documents import Article, ArticleInfo, Filters, Passage
@@ -43,6 +44,11 @@ from .models import Answer
 from .questions import check_k, check_question
 from .session import ChatSession, Turn
 from .settings import Settings
+from .time_filter import retrieve_in_time
+from .time_intent import TimeIntent, time_intent
+
+if TYPE_CHECKING:
+    from .timeline import Timeline
 
 TokenCallback = Callable[[str], None]
 EmbedderWrapper = Callable[[Callable[[], Embedder]], Embedder]
@@ -195,6 +201,8 @@ class Assistant:
         with self._lock:
             if self._indexer is None:
                 ing = self.settings.ingest
+                reranker = self.reranker
+                tokens = reranker.store if isinstance(reranker, MaxSimReranker) else None
                 self._indexer = Indexer(
                     self.embedder,
                     self.store,
@@ -202,6 +210,9 @@ class Assistant:
                     chunk_tokens=ing.chunk_tokens,
                     batch_size=ing.batch_size,
                     sentence_vectors=self.settings.retrieval.sentences,
+                    sentence_pass=ing.sentence_pass,
+                    token_sink=tokens.put_many if tokens is not None else None,
+                    token_budget=self.settings.retrieval.rerank_disk_bytes,
                 )
             return self._indexer
 
@@ -262,21 +273,42 @@ class Assistant:
     def check_question(self, text: str, what: str = "question") -> str:
         return check_question(text, self.settings.max_question_chars, what)
 
-    def search(self, query: str, *, k: int | None = None, filters: Filters | None = None) -> list[Passage]:
-        return self._retrieve(self.check_question(query, "query"), k, filters)
+    def search(
+        self, query: str, *, k: int | None = None, filters: Filters | None = None, as_of: dt.date | None = None
+    ) -> list[Passage]:
+        """Passages for ``query``; its time words ("أمس", "last week", "ما آخر…") resolve against
+        ``as_of`` (default today) and act as :mod:`qa.time_filter` says."""
+        query = self.check_question(query, "query")
+        return self._retrieve(query, k, filters, time_intent(query, as_of))
 
-    def _retrieve(self, query: str, k: int | None, filters: Filters | None) -> list[Passage]:
+    def _retrieve(self, query: str, k: int | None, filters: Filters | None, intent: TimeIntent) -> list[Passage]:
         """Retrieval for a question already checked (a rewritten follow-up may run past the limit)."""
-        return self.retriever.retrieve(query, check_k(k, self.settings.retrieval.k), filters)
+        k = check_k(k, self.settings.retrieval.k)
+        pool = self.settings.retrieval.fetch_k
+        return retrieve_in_time(self.retriever.retrieve, query, k, filters, intent, pool=pool)
 
-    def ask(self, question: str, *, k: int | None = None, filters: Filters | None = None) -> Answer:
+    def timeline(
+        self, query: str, *, since: dt.date | None = None, until: dt.date | None = None, as_of: dt.date | None = None
+    ) -> Timeline:
+        """The dated events about ``query`` in date order (:mod:`qa.timeline`)."""
+        from .timeline import build_timeline
+
+        self.warm_up()
+        query = self.check_question(query, "query")
+        return build_timeline(query, self._retrieve, self._texts, since=since, until=until, as_of=as_of)
+
+    def ask(
+        self, question: str, *, k: int | None = None, filters: Filters | None = None, as_of: dt.date | None = None
+    ) -> Answer:
         question = self.check_question(question)
         t0 = time.perf_counter()
         load = self.warm_up()
         loaded = time.perf_counter()
-        passages = self._retrieve(question, k, filters)
+        intent = time_intent(question, as_of)
+        passages = self._retrieve(question, k, filters, intent)
         t1 = time.perf_counter()
         answer = self.answer(question, passages)
+        answer.time = intent.describe()
         answer.timings = {
             **({"load": load} if load else {}),
             "retrieve": t1 - loaded,
@@ -322,6 +354,7 @@ class Assistant:
         filters: Filters | None = None,
         on_token: TokenCallback | None = None,
         on_rewrite: Callable[[str], None] | None = None,
+        as_of: dt.date | None = None,
     ) -> Answer:
         """Answer ``message`` in the context of ``session`` and append both turns to it.
 
@@ -339,7 +372,8 @@ class Assistant:
         t1 = time.perf_counter()
         if on_rewrite is not None:
             on_rewrite(standalone)
-        passages = self._retrieve(standalone, k, filters)
+        intent = time_intent(standalone, as_of)
+        passages = self._retrieve(standalone, k, filters, intent)
         t2 = time.perf_counter()
         question = standalone
         if self.chat_model is None and standalone != message and len(content_terms(message)) >= MIN_CONTENT_TERMS:
@@ -348,6 +382,7 @@ class Assistant:
             question = drop_conjunction(message)
         answer = self.answer(question, passages, on_token=on_token)
         answer.question = standalone
+        answer.time = intent.describe()
         answer.timings = {
             **({"load": load} if load else {}),
             "rewrite": t1 - t0,

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from index.embeddings import Kind, Vectors
+from index.embeddings import Kind, PassageEncoding, Vectors
 
 
 class HashEmbedder:
@@ -68,4 +68,31 @@ class HashTokenEmbedder(HashEmbedder):
         for t in texts:
             ws = [w for w in t.split() if not content_only or any(c.isalnum() for c in w)] or t.split()
             out.append(np.stack([self._vector(w) for w in ws] or [self._vector("")]))
+        return out
+
+
+class HashPassageEncoder(HashTokenEmbedder):
+    """A :class:`HashTokenEmbedder` with the one-pass ``encode_passages``
+    (``index.embeddings.PassageEncoder``): a span's row is the vector of ``"pooled " + span``, so a
+    test can tell pooled rows from sentences embedded alone; spans starting at or past
+    ``max_chars`` get a row of zeros (as if truncated away)."""
+
+    def __init__(self, dim: int = 256, n: int = 3, name: str = "hash-pass", max_chars: int = 10_000) -> None:
+        super().__init__(dim, n, name)
+        self.max_chars = max_chars
+        self.pass_calls: list[list[int]] = []  # spans asked per text, per call
+
+    def encode_passages(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+    ) -> list[PassageEncoding]:
+        self.pass_calls.append([len(s) for s in spans])
+        out = []
+        for text, row in zip(texts, spans, strict=True):
+            rows = [
+                self._vector("pooled " + text[a:b]) if a < self.max_chars else np.zeros(self.dim, np.float32)
+                for a, b in row
+            ]
+            pooled = np.stack(rows) if rows else np.zeros((0, self.dim), np.float32)
+            tokens = np.stack([self._vector(w) for w in text.split()] or [self._vector("")])
+            out.append(PassageEncoding(self._vector(text), pooled.astype(np.float32), tokens))
         return out

@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from fakes import HashEmbedder
+import numpy as np
+from fakes import HashEmbedder, HashPassageEncoder
 
+from index.documents import Article, sentence_id
+from index.embeddings import l2_normalise
 from index.indexer import Indexer
 from index.store import ChunkStore
 
@@ -145,3 +148,73 @@ def test_the_report_has_one_item_per_input_in_order(tmp_path: Path) -> None:
     assert "same text" in str(reasons[3]) and "duplicate id" in str(reasons[4])
     assert report.as_dict()["items"][0] == {"index": 0, "id": "a", "status": "added", "reason": None}
     store.close()
+
+
+def _stored_sentences(store: ChunkStore, article_id: str) -> dict[tuple[int, int], np.ndarray]:
+    """Each stored sentence vector of the article, by its (start, end) in the article text."""
+    spans = sorted({(s.start, s.end) for p in store.iter_passages() if p.article_id == article_id for s in p.sentences})
+    text = store.get_article(article_id).text
+    ids = {sentence_id(article_id, a, b, text[a:b]): (a, b) for a, b in spans}
+    return {ids[k]: v for k, v in store.sentence_vectors(list(ids)).items()}
+
+
+def test_pooled_sentence_vectors_come_from_the_chunk_pass(tmp_path: Path) -> None:
+    """One pass: each sentence's vector is its pooled row, the mean over the chunks that hold it
+    (chunks overlap by a sentence); nothing is embedded on its own, and the pass's token states
+    go to the token sink."""
+    embedder = HashPassageEncoder()
+    store = ChunkStore(embedder, path=tmp_path / "chroma")
+    told: list[tuple[str, np.ndarray]] = []
+    indexer = Indexer(
+        embedder, store, chunk_tokens=20, sentence_pass="pooled", token_sink=told.extend, token_budget=10**9
+    )
+    report = indexer.ingest([Article(id="a", text=ARTICLE_A)])
+    assert report.added == ["a"] and set(report.stages) >= {"read", "chunk", "embed", "store"}
+    assert embedder.calls == []  # no embed() at all: chunks and sentences came from encode_passages
+    passages = list(store.iter_passages())
+    assert len(passages) >= 2
+    stored = _stored_sentences(store, "a")
+    for (a, b), vector in stored.items():
+        holders = [p for p in passages if any((s.start, s.end) == (a, b) for s in p.sentences)]
+        rows = [embedder._vector("pooled " + ARTICLE_A[a:b]) for _ in holders]
+        expected = l2_normalise(np.sum(rows, axis=0, keepdims=True))[0]
+        assert np.allclose(vector, expected, atol=1e-5)
+    assert sorted(t for t, _ in told) == sorted(p.text for p in passages)
+
+
+def test_a_sentence_the_pass_did_not_reach_is_embedded_alone(tmp_path: Path) -> None:
+    """A span with no token in the pass (truncated away) gets its own embedding."""
+    embedder = HashPassageEncoder(max_chars=0)  # every span past the pass
+    store = ChunkStore(embedder, path=tmp_path / "chroma")
+    Indexer(embedder, store, chunk_tokens=20, sentence_pass="pooled").ingest([Article(id="a", text=ARTICLE_A)])
+    stored = _stored_sentences(store, "a")
+    assert stored and all(np.allclose(v, embedder._vector(ARTICLE_A[a:b]), atol=1e-5) for (a, b), v in stored.items())
+
+
+def test_separate_sentence_pass_embeds_each_sentence_once(tmp_path: Path) -> None:
+    embedder = HashPassageEncoder()
+    store = ChunkStore(embedder, path=tmp_path / "chroma")
+    Indexer(embedder, store, chunk_tokens=20, sentence_pass="separate").ingest([Article(id="a", text=ARTICLE_A)])
+    stored = _stored_sentences(store, "a")
+    assert all(n == 0 for call in embedder.pass_calls for n in call)  # no spans asked of the pass
+    assert sum(n for kind, n in embedder.calls if kind == "passage") == len(stored)
+    assert all(np.allclose(v, embedder._vector(ARTICLE_A[a:b]), atol=1e-5) for (a, b), v in stored.items())
+
+
+def test_the_token_sink_stops_at_its_budget(tmp_path: Path) -> None:
+    embedder = HashPassageEncoder()
+    store = ChunkStore(embedder, path=tmp_path / "chroma")
+    told: list[tuple[str, np.ndarray]] = []
+    one = embedder.dim * 2 * 12  # float16 bytes of a 12-token chunk
+    indexer = Indexer(embedder, store, chunk_tokens=20, token_sink=told.extend, token_budget=one)
+    indexer.ingest([Article(id="a", text=ARTICLE_A), Article(id="b", text=ARTICLE_B)])
+    assert told and sum(states.size * 2 for _, states in told) <= one
+
+
+def test_an_embedder_without_a_pass_still_gets_sentence_vectors(tmp_path: Path) -> None:
+    """A plain Embedder (no encode_passages) asked for pooled vectors embeds sentences alone."""
+    embedder = HashEmbedder()
+    store = ChunkStore(embedder, path=tmp_path / "chroma")
+    Indexer(embedder, store, chunk_tokens=20, sentence_pass="pooled").ingest([Article(id="a", text=ARTICLE_A)])
+    stored = _stored_sentences(store, "a")
+    assert stored and all(np.allclose(v, embedder._vector(ARTICLE_A[a:b]), atol=1e-5) for (a, b), v in stored.items())

@@ -85,6 +85,16 @@ def test_ask_runs_without_transformers_or_the_openai_sdk(env: dict[str, str]) ->
     assert "torch" not in imported(again.stderr)
 
 
+def test_the_first_ask_after_ingest_imports_no_torch(tmp_path: Path) -> None:
+    """Ingest keeps the chunks' token states from its own forward pass (the reranker's store on
+    disk), so even the first question after it encodes only the question, in numpy."""
+    env = user_env(tmp_path / "home", shipped=True)
+    assert json.loads(run_sanad(env, "ingest", str(SAMPLES), "--json").stdout)["added"] == 2
+    proc = run_sanad(env, "ask", DESAL_Q, "--json", extra_env={"PYTHONPROFILEIMPORTTIME": "1"})
+    check_answer(json.loads(proc.stdout))
+    assert "torch" not in imported(proc.stderr)
+
+
 def test_ask_prints_the_answer_and_its_references(env: dict[str, str]) -> None:
     shown = run_sanad(env, "ask", DESAL_Q).stdout
     assert "12.5" in shown and "المراجع / References:" in shown and "[1]" in shown

@@ -12,7 +12,14 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 if TYPE_CHECKING:  # pydantic models load when a command runs, not for `sanad -h`
     from index.documents import Filters
@@ -97,6 +104,12 @@ def add_filters(p: argparse.ArgumentParser) -> None:
     p.add_argument("--source", action="append", help="only this source (repeatable)")
     p.add_argument("--since", type=_date, help="only articles on or after this date (YYYY-MM-DD)")
     p.add_argument("--until", type=_date, help="only articles on or before this date (YYYY-MM-DD)")
+    p.add_argument(
+        "--as-of",
+        type=_date,
+        metavar="YYYY-MM-DD",
+        help="the day the question's time words (أمس, الأسبوع الماضي, last week) resolve against (default: today)",
+    )
 
 
 @contextmanager
@@ -108,6 +121,7 @@ def progress_bar(*, hidden: bool = False, console: Console = err) -> Iterator[St
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
+        TimeRemainingColumn(),
         console=console,
         transient=True,
         disable=hidden or not console.is_terminal,
@@ -116,7 +130,9 @@ def progress_bar(*, hidden: bool = False, console: Console = err) -> Iterator[St
 
         def progress(stage: str, done: int, total: int) -> None:
             if stage not in tasks:
-                tasks[stage] = bar.add_task({"read": "reading", "embed": "embedding"}.get(stage, stage), total=None)
+                tasks[stage] = bar.add_task(
+                    {"read": "reading", "index": "indexing articles"}.get(stage, stage), total=None
+                )
             bar.update(tasks[stage], completed=done, total=total or None)
 
         yield progress
