@@ -42,7 +42,9 @@ class LexicalSink(Protocol):
 class StorySink(Protocol):
     """What the indexer needs of the story index (see ``index.stories``): told each committed group's articles."""
 
-    def upsert_articles(self, articles: Sequence[Article], *, content_hashes: Mapping[str, str] | None = None) -> None: ...
+    def upsert_articles(
+        self, articles: Sequence[Article], *, content_hashes: Mapping[str, str] | None = None
+    ) -> None: ...
 
     def delete_article(self, article_id: str) -> None: ...
 
