@@ -1,0 +1,65 @@
+"""Near-duplicate passages of a ranking folded into one hit that carries its copies.
+
+Two passages of different articles are copies when at least ``COPY_SHARE`` of the shorter one's
+eligible sentences (:data:`~.fingerprint.MIN_WORDS` words or more) have the same fingerprint in the
+other, or when their word sets are near-identical as a whole (Jaccard ≥ ``COPY_JACCARD``). The
+better-ranked passage stays, with the other in its ``copies``; the top k is then filled with
+distinct content.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..documents import Passage, PassageCopy
+from .fingerprint import MIN_WORDS, digest, sentence_key, word_set
+
+COPY_SHARE = 0.8
+COPY_JACCARD = 0.8
+
+
+def _prints(p: Passage) -> tuple[set[str], frozenset[str]]:
+    keys = []
+    for span in p.sentences:
+        key = sentence_key(p.text[span.start - p.start : span.end - p.start])
+        if key.count(" ") + 1 >= MIN_WORDS:
+            keys.append(digest(key))
+    return set(keys), word_set(sentence_key(p.text))
+
+
+def _copies(a: tuple[set[str], frozenset[str]], b: tuple[set[str], frozenset[str]]) -> bool:
+    (ka, wa), (kb, wb) = a, b
+    if ka and kb and len(ka & kb) >= COPY_SHARE * min(len(ka), len(kb)):
+        return True
+    if not wa or not wb:
+        return False
+    shared = len(wa & wb)
+    return shared / (len(wa) + len(wb) - shared) >= COPY_JACCARD
+
+
+def as_copy(p: Passage) -> PassageCopy:
+    return PassageCopy(
+        chunk_id=p.chunk_id,
+        article_id=p.article_id,
+        title=p.title,
+        date=p.date,
+        source=p.source,
+        url=p.url,
+        start=p.start,
+        end=p.end,
+    )
+
+
+def collapse_copies(passages: Sequence[Passage]) -> list[Passage]:
+    """The ranking with every passage that copies a better-ranked one (of another article) folded into it."""
+    kept: list[tuple[Passage, tuple[set[str], frozenset[str]]]] = []
+    for p in passages:
+        prints = _prints(p)
+        for i, (q, q_prints) in enumerate(kept):
+            if q.article_id != p.article_id and _copies(prints, q_prints):
+                copies = [*q.copies, as_copy(p), *p.copies]
+                kept[i] = (q.model_copy(update={"copies": copies}), q_prints)
+                break
+        else:
+            kept.append((p, prints))
+    return [p for p, _ in kept]
