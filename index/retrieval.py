@@ -15,6 +15,7 @@ from .fusion import diversify, fuse, sentence_scores, to_passages
 from .lexical import Diff, LexicalIndex
 from .rerank import Reranker
 from .store import ChunkStore
+from .stories import collapse_copies
 
 
 @runtime_checkable
@@ -78,6 +79,8 @@ class HybridRetriever:
     is averaged into its dense score: a short fact in a long chunk, or a question in another
     language, is found far more often (see ``benchmarks/retrieval_lab.py``). A ``reranker``
     (:mod:`index.rerank`) reorders the head of the fused ranking before the per-article cap.
+    Near-duplicate passages of other articles (wire copies) fold into the better-ranked hit's
+    ``copies`` (:func:`index.stories.collapse_copies`), so the top ``k`` is distinct content.
     """
 
     def __init__(
@@ -114,7 +117,7 @@ class HybridRetriever:
         ranked = to_passages(fused, by_id)
         if self.reranker is not None:
             ranked = self.reranker.rerank(query, ranked)
-        return diversify(ranked, self.max_per_article, k)
+        return diversify(collapse_copies(ranked), self.max_per_article, k)
 
     def _sentence_scores(self, vector: NDArray[np.float32], passages: Iterable[Passage]) -> dict[str, float] | None:
         """Best cosine of the question with one sentence of each candidate chunk (stored at ingest)."""
