@@ -22,6 +22,19 @@ class CitedDate(BaseModel):
     )
 
 
+class Corroboration(BaseModel):
+    """Another article that states the cited sentence: its own verified quote, ``article.text[start:end] == quote``."""
+
+    article_id: str
+    title: str = ""
+    source: str = ""
+    date: dt.date | None = None
+    start: int = Field(description="Character offset of the quote in THAT article's text.")
+    end: int
+    quote: str
+    origin: str = Field(default="", description="Where that article's text comes from (a wire agency, a source…).")
+
+
 class Citation(BaseModel):
     """A verified quote: ``article.text[start:end] == quote``."""
 
@@ -36,11 +49,18 @@ class Citation(BaseModel):
         default_factory=list,
         description="Resolved dates the quote holds (أمس → the day before publication), read in its sentence.",
     )
+    corroborated_by: list[Corroboration] = Field(
+        default_factory=list, description="Other articles that state the same sentence (identical or near-identical)."
+    )
+    origins: int = Field(
+        default=1, description="Independent origins of the quote: wire copies and identical bodies count once."
+    )
 
 
 class Claim(BaseModel):
     text: str
     citations: list[int] = Field(default_factory=list, description="Reference numbers (Citation.n).")
+    origins: int = Field(default=1, description="Independent origins among its citations and their corroborations.")
 
 
 class ShortAnswer(BaseModel):
