@@ -72,6 +72,16 @@ class ShortAnswer(BaseModel):
     citation: int = Field(description="The Citation.n of the cited sentence the span lies in.")
 
 
+class QuestionTime(BaseModel):
+    """What the question's time words resolved to, against ``as_of`` (:mod:`qa.time_intent`)."""
+
+    as_of: dt.date = Field(description="The day relative time words resolved against (default: today).")
+    since: dt.date | None = Field(default=None, description="First day of the period the question names.")
+    until: dt.date | None = Field(default=None, description="Last day (inclusive) of that period.")
+    latest: bool = Field(default=False, description="The question asks for the newest news (ما آخر…, latest).")
+    words: list[str] = Field(default_factory=list, description="The time expressions, as the question writes them.")
+
+
 class Usage(BaseModel):
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -93,6 +103,9 @@ class Answer(BaseModel):
     model: str = ""
     timings: dict[str, float] = Field(default_factory=dict, description="Seconds per stage.")
     usage: Usage | None = None
+    time: QuestionTime | None = Field(
+        default=None, description="The period / newest-first the question's time words asked for (else null)."
+    )
 
 
 # --- what the language model is asked to return (json_schema response format) -------------

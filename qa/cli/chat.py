@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -90,6 +91,7 @@ class ChatApp:
         session_path: Path | None = None,
         k: int | None = None,
         filters: Filters | None = None,
+        as_of: date | None = None,
         console: Console = out,
         errors: Console = err,
     ) -> None:
@@ -98,6 +100,7 @@ class ChatApp:
         self.session_path = session_path
         self.k = k
         self.filters = filters
+        self.as_of = as_of
         self.console = console
         self.errors = errors
 
@@ -175,6 +178,7 @@ class ChatApp:
                 filters=self.filters,
                 on_token=on_token if stream else None,
                 on_rewrite=on_rewrite,
+                as_of=self.as_of,
             )
         finally:
             if live is not None:
@@ -234,7 +238,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
     path: Path | None = args.session
     session = ChatSession.load(path) if path is not None and path.exists() else ChatSession()
     assistant = assistant_from_args(args)
-    app = ChatApp(assistant, session, session_path=path, k=args.k, filters=filters_from_args(args))
+    filters = filters_from_args(args)
+    app = ChatApp(assistant, session, session_path=path, k=args.k, filters=filters, as_of=args.as_of)
     with contextlib.suppress(BrokenPipeError):
         return app.run()
     return 0

@@ -67,7 +67,7 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     with assistant_from_args(args) as assistant:
-        answer = assistant.ask(args.question, k=args.k, filters=filters_from_args(args))
+        answer = assistant.ask(args.question, k=args.k, filters=filters_from_args(args), as_of=args.as_of)
     if args.json:
         sys.stdout.write(answer.model_dump_json(indent=2) + "\n")
     else:
@@ -77,7 +77,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_search(args: argparse.Namespace) -> int:
     with assistant_from_args(args) as assistant:
-        passages = assistant.search(args.query, k=args.k, filters=filters_from_args(args))
+        passages = assistant.search(args.query, k=args.k, filters=filters_from_args(args), as_of=args.as_of)
     if args.json:
         dump([p.model_dump(mode="json") for p in passages])
     else:

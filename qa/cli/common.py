@@ -72,7 +72,7 @@ def filters_from_args(args: argparse.Namespace) -> Filters | None:
     return None if f.empty else f
 
 
-def _date(text: str) -> date:
+def iso_date(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError as exc:
@@ -102,11 +102,11 @@ def add_common(p: argparse.ArgumentParser) -> None:
 def add_filters(p: argparse.ArgumentParser) -> None:
     p.add_argument("-k", type=positive, default=None, help="how many passages to retrieve (1–100)")
     p.add_argument("--source", action="append", help="only this source (repeatable)")
-    p.add_argument("--since", type=_date, help="only articles on or after this date (YYYY-MM-DD)")
-    p.add_argument("--until", type=_date, help="only articles on or before this date (YYYY-MM-DD)")
+    p.add_argument("--since", type=iso_date, help="only articles on or after this date (YYYY-MM-DD)")
+    p.add_argument("--until", type=iso_date, help="only articles on or before this date (YYYY-MM-DD)")
     p.add_argument(
         "--as-of",
-        type=_date,
+        type=iso_date,
         metavar="YYYY-MM-DD",
         help="the day the question's time words (أمس, الأسبوع الماضي, last week) resolve against (default: today)",
     )

@@ -59,11 +59,26 @@ def print_answer(answer: Answer) -> None:
             out.print(line)
             if ref.dates:
                 out.print(f"    {safe(ref.dates)}", style="green")
+    if answer.time is not None:
+        out.print(safe(time_line(answer)), style="dim")
     if answer.unsupported_claims:
         out.print(f"({answer.unsupported_claims} unsupported claim(s) dropped)", style="yellow")
     timing = ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in answer.timings.items())
     mode = answer.mode + (f" · {safe(answer.model)}" if answer.model else "")
     out.print(f"{mode} · {timing}", style="dim")
+
+
+def time_line(answer: Answer) -> str:
+    """What the question's time words did: "period 2025-09-29 – 2025-10-05 (الأسبوع الماضي), as of …"."""
+    t = answer.time
+    assert t is not None
+    parts = []
+    if t.since and t.until:
+        words = f" ({', '.join(t.words)})" if t.words else ""
+        parts.append(f"period {t.since.isoformat()} – {t.until.isoformat()}{words}")
+    if t.latest:
+        parts.append("newest first")
+    return f"{'; '.join(parts)}; as of {t.as_of.isoformat()}"
 
 
 def print_passages(passages: Sequence[Passage]) -> None:
