@@ -25,6 +25,7 @@ from .grouping import Story, StoryArticle
 from .store import SentenceCopy, StoryIndex
 
 __all__ = [
+    "ArticleSource",
     "SentenceCopy",
     "Story",
     "StoryArticle",
