@@ -33,9 +33,11 @@ from index.rerank import MaxSimReranker, Reranker, token_embedder
 from index.retrieval import DenseRetriever, HybridRetriever, LexicalRetriever, Retriever, reconcile
 from index.serial import background_work
 from index.store import ChunkStore
+from index.stories import StoryIndex
 from index.token_store import TokenStore
 
 from .citations import with_dates
+from .corroboration import corroborate, open_stories
 from .extractive import ExtractiveAnswerer
 from .followups import MIN_CONTENT_TERMS, content_terms, drop_conjunction, rewrite_question
 from .llm import ChatModel, from_settings
@@ -84,6 +86,7 @@ class Assistant:
         """Forget everything that holds the store open (built again on next use)."""
         self._store: ChunkStore | None = None
         self._lexical: LexicalIndex | None = None
+        self._stories: StoryIndex | None = None
         self._retriever: Retriever | None = None
         self._reranker: Reranker | None = None
         self._reranker_built = False
@@ -143,6 +146,15 @@ class Assistant:
                 reconcile(self.store, lexical)
                 self._lexical = lexical
             return self._lexical
+
+    @property
+    def stories(self) -> StoryIndex:
+        """Sentence fingerprints and stories (``index.stories``), a cache refilled from the store on open."""
+        with self._lock:
+            if self._stories is None:
+                path = self.home / "cache" / f"stories-{self.settings.chroma.collection}.sqlite3"
+                self._stories = open_stories(path, self.store)
+            return self._stories
 
     @property
     def retriever(self) -> Retriever:
@@ -207,6 +219,7 @@ class Assistant:
                     self.embedder,
                     self.store,
                     lexical=self.lexical,
+                    stories=self.stories,
                     chunk_tokens=ing.chunk_tokens,
                     batch_size=ing.batch_size,
                     sentence_vectors=self.settings.retrieval.sentences,
@@ -319,7 +332,17 @@ class Assistant:
 
     def answer(self, question: str, passages: list[Passage], *, on_token: TokenCallback | None = None) -> Answer:
         """Answer from given passages: the LLM when configured (its draft streamed to ``on_token``),
-        else the extractive answerer."""
+        else the extractive answerer; each citation with the other articles that state it (``corroborated_by``)."""
+        answer = self._answer(question, passages, on_token=on_token)
+        return corroborate(answer, self.stories, self._article_or_none)
+
+    def _article_or_none(self, article_id: str) -> Article | None:
+        try:
+            return self.store.get_article(article_id)
+        except NotFoundError:
+            return None
+
+    def _answer(self, question: str, passages: list[Passage], *, on_token: TokenCallback | None = None) -> Answer:
         chat_model = self.chat_model
         if chat_model is None:
             reranker = self.reranker
@@ -433,6 +456,8 @@ class Assistant:
             self._store.close()
         if self._lexical is not None:
             self._lexical.close()
+        if self._stories is not None:
+            self._stories.close()
         if isinstance(self._reranker, MaxSimReranker) and self._reranker.store is not None:
             self._reranker.store.close()
 
@@ -443,7 +468,9 @@ class Assistant:
         self.close()
 
     def articles(self) -> list[ArticleInfo]:
-        return self.store.list_articles()
+        """Every article, with its story (``ArticleInfo.story``)."""
+        story = self.stories.story_ids()
+        return [info.model_copy(update={"story": story.get(info.id, "")}) for info in self.store.list_articles()]
 
     def article(self, article_id: str) -> Article:
         return self.store.get_article(article_id)
