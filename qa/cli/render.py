@@ -59,6 +59,10 @@ def print_answer(answer: Answer) -> None:
             out.print(line)
             if ref.dates:
                 out.print(f"    {safe(ref.dates)}", style="green")
+            for also in ref.also:
+                out.print(f"    {safe(also)}", style="magenta")
+            if ref.origins:
+                out.print(f"    {safe(ref.origins)}", style="dim")
     if answer.time is not None:
         out.print(safe(time_line(answer)), style="dim")
     if answer.unsupported_claims:
@@ -91,10 +95,11 @@ def print_passages(passages: Sequence[Passage]) -> None:
 
 def print_articles(infos: Sequence[ArticleInfo]) -> None:
     table = Table(show_header=True)
-    for col in ("id", "title", "date", "source", "chunks"):
+    for col in ("id", "title", "date", "source", "chunks", "story"):
         table.add_column(col)
     for i in infos:
-        table.add_row(safe(i.id), safe(i.title), i.date.isoformat() if i.date else "", safe(i.source), str(i.chunks))
+        date = i.date.isoformat() if i.date else ""
+        table.add_row(safe(i.id), safe(i.title), date, safe(i.source), str(i.chunks), safe(i.story))
     out.print(table)
 
 
