@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from index.errors import SanadError
 
-from . import chat, commands, dates, evaluation, serve, timeline
+from . import chat, commands, dates, evaluation, serve, stories, timeline
 from .common import EXIT_CODES, EXIT_ERROR, EXIT_INTERRUPTED, Handler, dump, err
 from .render import safe
 
@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=f"Settings come from SANAD_* environment variables (see the README). {EXIT_CODES}",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (commands, chat, serve, evaluation, dates, timeline):
+    for module in (commands, chat, serve, evaluation, dates, timeline, stories):
         module.register(sub)
     return parser
 
