@@ -80,7 +80,7 @@ class Tokenizer:
 class BertEncoder:
     """The folder's BertModel: :meth:`hidden_states` of a batch of token ids."""
 
-    def __init__(self, folder: Path, *, bf16: bool = False, fuse: bool = True) -> None:
+    def __init__(self, folder: Path, *, bf16: bool = False, fuse: bool = True, device: str = "cpu") -> None:
         import torch
         from safetensors.torch import load_file
 
@@ -97,13 +97,16 @@ class BertEncoder:
         self.eps = float(config.get("layer_norm_eps", 1e-12))
         self.dtype = torch.bfloat16 if bf16 else torch.float32
         try:
-            self.w: dict[str, torch.Tensor] = {k: v.to(self.dtype).contiguous() for k, v in weights.items()}
+            self.device = torch.device(device)
+            self.w: dict[str, torch.Tensor] = {
+                k: v.to(device=self.device, dtype=self.dtype).contiguous() for k, v in weights.items()
+            }
             self._check_names()
         except (KeyError, RuntimeError) as exc:
             raise ModelError(f"the weights in {folder.name} are not a BertModel's: {exc}", path=folder.name) from exc
         # the first token type's vector is added to every position (token_type_ids are all 0)
         self.w["embeddings.type0"] = self.w["embeddings.token_type_embeddings.weight"][0]
-        self._fuse = fuse
+        self._fuse = fuse and self.device.type == "cpu"  # oneDNN's fused linears are CPU kernels
         self._op: Any = None
         self._fusion_checked = False
 
@@ -177,7 +180,7 @@ class BertEncoder:
         if ids.numel() >= FUSED_MIN_TOKENS:
             self._check_fusion()
             op = self._op
-        return self._forward(ids, mask, op)
+        return self._forward(ids.to(self.device), mask.to(self.device), op)
 
     def _forward(self, ids: torch.Tensor, mask: torch.Tensor, op: Any) -> torch.Tensor:
         import torch

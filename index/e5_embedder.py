@@ -42,7 +42,7 @@ from numpy.typing import NDArray
 from .bert_encoder import TOKENIZER, BertEncoder, Tokenized, Tokenizer
 from .bert_numpy import NUMPY_MAX_TOKENS, NumpyBert
 from .e5_model import MAX_SEQ_LENGTH, PASSAGE_PROMPT, QUERY_PROMPT, Progress, ensure_e5_model
-from .embedder_registry import register_vector_identity
+from .embedder_registry import register_vector_identity, resolve_device
 from .embeddings import (
     BackendOptions,
     Embedder,
@@ -180,6 +180,7 @@ class E5Embedder:
         max_batch_size: int = 64,
         pad_to_multiple_of: int = 32,
         fuse: bool = True,
+        device: str = "auto",
     ) -> None:
         self.precision: Precision = resolve_precision(precision)
         self.num_threads = num_threads or available_cores()
@@ -194,6 +195,9 @@ class E5Embedder:
         self.max_seq_length = MAX_SEQ_LENGTH
         self.pad_to_multiple_of = max(1, pad_to_multiple_of)
         self._fuse = fuse
+        # auto is resolved when the torch encoder is built (a question runs in numpy, without torch);
+        # an explicit cuda is checked now, so a machine without one says so at once
+        self.device = resolve_device(device) if device.strip().lower().startswith("cuda") else device
         self._tokenizer = Tokenizer(folder / TOKENIZER, self.max_seq_length)
         self._torch: BertEncoder | None = None  # built on the first passage batch
         self._numpy: NumpyBert | None = None  # built on the first question
@@ -205,9 +209,15 @@ class E5Embedder:
             except ImportError as exc:  # pragma: no cover - a required dependency
                 raise ConfigError("the e5 embedder needs torch") from exc
             torch.set_num_threads(self.num_threads)
-            if self.precision == "bf16" and not torch_runs_bf16():
+            self.device = resolve_device(self.device)
+            if self.device.startswith("cuda"):
+                if self.precision == "bf16" and not torch.cuda.is_bf16_supported():
+                    self.precision = "fp32"
+            elif self.precision == "bf16" and not torch_runs_bf16():
                 self.precision = "fp32"
-            self._torch = BertEncoder(self.model_dir, bf16=self.precision == "bf16", fuse=self._fuse)
+            self._torch = BertEncoder(
+                self.model_dir, bf16=self.precision == "bf16", fuse=self._fuse, device=self.device
+            )
         return self._torch
 
     @property
@@ -312,16 +322,18 @@ class E5Embedder:
         import torch
 
         states = self._torch_encoder().hidden_states(torch.from_numpy(ids), torch.from_numpy(mask))
-        return np.asarray(states.float().numpy(), dtype=np.float32)
+        return np.asarray(states.float().cpu().numpy(), dtype=np.float32)
 
 
-def make_e5_embedder(arg: str = "", models: Path | None = None, progress: Progress | None = None) -> E5Embedder:
-    """``e5`` / ``e5:auto`` / ``e5:fp32`` / ``e5:bf16``."""
-    return E5Embedder(models, precision=arg or "auto", progress=progress)
+def make_e5_embedder(
+    arg: str = "", models: Path | None = None, progress: Progress | None = None, device: str = "auto"
+) -> E5Embedder:
+    """``e5`` / ``e5:auto`` / ``e5:fp32`` / ``e5:bf16``; ``device`` as ``SANAD_DEVICE`` (auto, cpu, cuda)."""
+    return E5Embedder(models, precision=arg or "auto", progress=progress, device=device)
 
 
 def _registered(arg: str, options: BackendOptions) -> Embedder:
-    return make_e5_embedder(arg, options.models, options.progress)
+    return make_e5_embedder(arg, options.models, options.progress, options.device)
 
 
 register_embedder(

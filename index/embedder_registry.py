@@ -29,10 +29,38 @@ ModelProgress = Callable[[int, int, str], None]
 @dataclass(frozen=True)
 class BackendOptions:
     """What a backend may use besides its spec: where built models are kept (``None``: the
-    backend's default) and a progress callback for a first-use build."""
+    backend's default), a progress callback for a first-use build, and the torch device
+    (``auto``: CUDA when torch sees one, else the CPU; :func:`resolve_device`)."""
 
     models: Path | None = None
     progress: ModelProgress | None = None
+    device: str = "auto"
+
+
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def resolve_device(device: str) -> str:
+    """``cpu`` or ``cuda`` (``cuda:N`` kept): ``auto`` is CUDA when torch sees a GPU. Imports torch
+    (call it when the encoder is built, not on a question's path); asking for CUDA where torch
+    sees none is a :class:`~index.errors.ConfigError`."""
+    name = device.strip().lower() or "auto"
+    if name != "auto" and name != "cpu" and not name.startswith("cuda"):
+        raise ConfigError(f"unknown device {device!r}: use auto, cpu or cuda", device=device)
+    if name == "cpu":
+        return "cpu"
+    import torch
+
+    available = bool(torch.cuda.is_available())
+    if name == "auto":
+        return "cuda" if available else "cpu"
+    if not available:
+        raise ConfigError(
+            f"SANAD_DEVICE={device} but torch sees no CUDA device here (a CPU build of torch, or no GPU): "
+            "use SANAD_DEVICE=auto or cpu",
+            device=device,
+        )
+    return name
 
 
 EmbedderFactory = Callable[[str, BackendOptions], Embedder]

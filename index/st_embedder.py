@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 
 from .documents import content_hash
 from .embedder_base import Embedder, Kind, Vectors, content_masks, l2_normalise, token_states
-from .embedder_registry import BackendOptions, register_embedder
+from .embedder_registry import BackendOptions, register_embedder, resolve_device
 from .errors import ConfigError, ModelError
 
 _OFF = {"", "0", "false", "no", "off"}
@@ -223,7 +223,7 @@ def _sentence_transformers(arg: str, options: BackendOptions) -> Embedder:
             "sentence-transformers needs a model: sentence-transformers:<hub name or local folder>",
             spec="sentence-transformers",
         )
-    return SentenceTransformerEmbedder(arg)
+    return SentenceTransformerEmbedder(arg, device=resolve_device(options.device))
 
 
 register_embedder("sentence-transformers", _sentence_transformers, "sentence-transformers:<model name or local folder>")

@@ -100,7 +100,9 @@ class Assistant:
 
     def build_embedder(self) -> Embedder:
         """A new embedder as the settings name it (``SANAD_EMBEDDER``; models under ``SANAD_MODELS``)."""
-        options = BackendOptions(models=Path(self.settings.models), progress=self._model_progress)
+        options = BackendOptions(
+            models=Path(self.settings.models), progress=self._model_progress, device=self.settings.device
+        )
         return make_embedder(self.settings.embedder, options)
 
     @property

