@@ -32,6 +32,7 @@ from .schemas import (
     SearchResponse,
 )
 from .sessions import SessionStore
+from .stories import add_story_routes
 from .streaming import Done, answer_events, error_event, event_stream, sse, wants_stream
 
 if TYPE_CHECKING:
@@ -154,6 +155,8 @@ def add_api_routes(api: APIRouter, ready: Callable[[], Assistant], sessions: Ses
             raise RequestError("no articles were sent")
         report = ready().ingest_records(records, origin="request")
         return _ingest_response(report)
+
+    add_story_routes(api, ready)
 
     @api.get("/articles", response_model=ArticlesResponse, summary="What is indexed")
     def articles() -> ArticlesResponse:
