@@ -9,11 +9,12 @@ event: the sentence is its quote, an exact slice of the stored article (``text[s
 quote``; a passage that no longer matches its article is skipped), with the mention's day or range.
 Events outside the period are left out.
 
-Copies are merged: events whose sentences are the same after normalisation
-(:func:`index.normalize.normalise`, spaces squashed) and that resolve to the same day or range are
-one event, told by its earliest article; ``corroboration`` counts the distinct articles that state
-it and ``copies`` lists the others. (Stories and wire-copy detection, issue 13 part 2, are not in
-this code base yet; this is the same-sentence count.)
+Copies are merged: events whose sentences have the same normalised words
+(:func:`index.stories.sentence_key`, the fingerprint rule of stories and wire copies) and that
+resolve to the same day or range are one event, told by its earliest article; ``corroboration``
+counts the distinct articles that state it and ``copies`` lists the others. (It counts articles,
+not independent origins: the story index's near-identical links and wire origins are not wired
+into the assistant yet.)
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from pydantic import BaseModel, Field
 
 from index.dates import DateMention, find_dates
 from index.documents import Filters, Passage
-from index.normalize import normalise, squash_spaces
+from index.stories import sentence_key
 
 from .question_intent import terms
 from .time_filter import story_terms
@@ -104,7 +105,7 @@ def timeline_period(query: str, since: dt.date | None, until: dt.date | None, as
 
 
 def _key(sentence: str, m: DateMention) -> tuple[str, dt.date | None, tuple[dt.date, dt.date] | None]:
-    return squash_spaces(normalise(sentence)).strip(), m.date, m.range
+    return sentence_key(sentence), m.date, m.range
 
 
 def _events(

@@ -1,4 +1,4 @@
-"""The JSON API under ``/v1``: ask, search, chat (and forgetting a chat), articles.
+"""The JSON API under ``/v1``: ask, search, chat (and forgetting a chat), timeline, articles.
 
 :func:`add_api_routes` puts them on the app's ``/v1`` router; the OpenAI-compatible routes
 that share it are in :mod:`.openai_compat`.
@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from datetime import date
+from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from index.documents import Article, Filters
@@ -18,6 +19,8 @@ from index.errors import RequestError
 
 from ..models import Answer
 from ..session import ChatSession
+from ..time_intent import time_intent
+from ..timeline import Timeline
 from .schemas import (
     ArticlesResponse,
     AskRequest,
@@ -57,10 +60,11 @@ def add_api_routes(api: APIRouter, ready: Callable[[], Assistant], sessions: Ses
         question = a.check_question(body.question)
         filters = _filters(body.filters)
         if not wants_stream(request, body.stream):
-            return a.ask(question, k=body.k, filters=filters)
+            return a.ask(question, k=body.k, filters=filters, as_of=body.as_of)
         # Retrieval before the stream starts: its errors keep their HTTP status.
         t0 = time.perf_counter()
-        passages = a.search(question, k=body.k, filters=filters)
+        intent = time_intent(question, body.as_of)
+        passages = a.search(question, k=body.k, filters=filters, as_of=intent.as_of)
         retrieve = time.perf_counter() - t0
 
         def work(on_token: Callable[[str], None]) -> Answer:
@@ -72,6 +76,7 @@ def add_api_routes(api: APIRouter, ready: Callable[[], Assistant], sessions: Ses
                     if isinstance(item, Done):
                         answer = item.result
                         answer.timings = {"retrieve": retrieve, **answer.timings, "total": time.perf_counter() - t0}
+                        answer.time = intent.describe()
                         yield sse("answer", answer)
                     else:
                         yield sse("token", {"text": item})
@@ -84,7 +89,7 @@ def add_api_routes(api: APIRouter, ready: Callable[[], Assistant], sessions: Ses
     def search(body: SearchRequest) -> SearchResponse:
         a = ready()
         query = a.check_question(body.query, "query")
-        passages = a.search(query, k=body.k, filters=_filters(body.filters))
+        passages = a.search(query, k=body.k, filters=_filters(body.filters), as_of=body.as_of)
         return SearchResponse(query=query, passages=passages)
 
     @api.post(
@@ -100,12 +105,12 @@ def add_api_routes(api: APIRouter, ready: Callable[[], Assistant], sessions: Ses
         session, new = _chat_session(sessions, body.session_id)
         if not wants_stream(request, body.stream):
             if new:
-                a.chat(session, message, k=body.k, filters=filters)
+                a.chat(session, message, k=body.k, filters=filters, as_of=body.as_of)
                 sessions.add(session, session.id)
             else:
                 with sessions.use(session.id) as entry:
                     session = entry.value
-                    a.chat(session, message, k=body.k, filters=filters)
+                    a.chat(session, message, k=body.k, filters=filters, as_of=body.as_of)
             return _chat_response(session)
 
         def turn(current: ChatSession) -> Iterator[str | Done[ChatSession]]:
@@ -113,7 +118,7 @@ def add_api_routes(api: APIRouter, ready: Callable[[], Assistant], sessions: Ses
             draft = current.model_copy(deep=True)
 
             def work(on_token: Callable[[str], None]) -> ChatSession:
-                a.chat(draft, message, k=body.k, filters=filters, on_token=on_token)
+                a.chat(draft, message, k=body.k, filters=filters, on_token=on_token, as_of=body.as_of)
                 return draft
 
             yield from answer_events(work, lambda s: s.turns[-1].content)
@@ -139,6 +144,15 @@ def add_api_routes(api: APIRouter, ready: Callable[[], Assistant], sessions: Ses
                 yield error_event(exc)
 
         return event_stream(events())
+
+    @api.get("/timeline", response_model=Timeline, summary="The dated events about a topic, in date order")
+    def timeline(
+        q: Annotated[str, Query(description="The topic (a question's words will do).")],
+        since: Annotated[date | None, Query(description="Only events on or after this day.")] = None,
+        until: Annotated[date | None, Query(description="Only events on or before this day.")] = None,
+        as_of: Annotated[date | None, Query(description="The day the topic's time words resolve against.")] = None,
+    ) -> Timeline:
+        return ready().timeline(q, since=since, until=until, as_of=as_of)
 
     @api.delete("/chat/{session_id}", status_code=204, summary="Forget a chat session")
     def forget_session(session_id: str) -> Response:

@@ -36,6 +36,9 @@ class AskRequest(BaseModel):
     question: Text
     k: int | None = Field(default=None, ge=1, le=100, description="Passages to retrieve (default: settings).")
     filters: FiltersIn | None = None
+    as_of: date | None = Field(
+        default=None, description="The day the question's time words (أمس, last week) resolve against (default: today)."
+    )
     stream: bool = Field(default=False, description="Same as sending Accept: text/event-stream.")
 
 
@@ -45,6 +48,9 @@ class SearchRequest(BaseModel):
     query: Text
     k: int | None = Field(default=None, ge=1, le=100)
     filters: FiltersIn | None = None
+    as_of: date | None = Field(
+        default=None, description="The day the question's time words (أمس, last week) resolve against (default: today)."
+    )
 
 
 class SearchResponse(BaseModel):
@@ -59,6 +65,9 @@ class ChatRequest(BaseModel):
     session_id: Text | None = Field(default=None, description="Omit to start a new session.")
     k: int | None = Field(default=None, ge=1, le=100)
     filters: FiltersIn | None = None
+    as_of: date | None = Field(
+        default=None, description="The day the question's time words (أمس, last week) resolve against (default: today)."
+    )
     stream: bool = False
 
 
