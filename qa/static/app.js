@@ -206,7 +206,15 @@ function renderAnswer(item, answer, asked) {
   }
   const seconds = answer.timings && answer.timings.total;
   const footer = [answer.mode, answer.model, seconds ? `${seconds.toFixed(2)} s` : ""].filter(Boolean).join(" · ");
-  item.append(element("div", "footer", footer));
+  const foot = element("div", "footer", footer);
+  const topic = answer.question || asked;
+  if (topic) {
+    const open = element("button", "quiet timeline-open", "الخط الزمني · Timeline");
+    open.type = "button";
+    open.addEventListener("click", () => openTimeline(topic));
+    foot.append(" ", open);
+  }
+  item.append(foot);
 }
 
 function addMessage(role, text) {
@@ -258,6 +266,43 @@ async function openCitation(citation) {
     warning.textContent = "النص عند هذا الموضع تغيّر منذ الإجابة · The article changed since this answer";
   }
   mark.scrollIntoView({ block: "center" });
+}
+
+// --- the timeline of a topic: its dated events in date order, each opens its article -------------
+
+function dayLabel(e) {
+  return e.range ? `${e.range[0]} – ${e.range[1]}` : e.date;
+}
+
+async function openTimeline(topic) {
+  const panel = $("timeline");
+  const list = $("timeline-events");
+  panel.hidden = false;
+  list.replaceChildren();
+  $("timeline-meta").textContent = "…";
+  setDirection($("timeline-meta"), topic);
+  let timeline;
+  try {
+    const response = await request("GET", `/v1/timeline?q=${encodeURIComponent(topic)}`);
+    timeline = await response.json();
+  } catch (err) {
+    $("timeline-meta").textContent = err.message;
+    return;
+  }
+  $("timeline-meta").textContent = `${topic} · ${timeline.events.length}`;
+  timeline.events.forEach((e, i) => {
+    const li = element("li", "event");
+    li.dataset.date = dayLabel(e);
+    const open = element("button", "quiet day", dayLabel(e));
+    open.type = "button";
+    open.addEventListener("click", () => openCitation({ ...e, n: i + 1 }));
+    const quote = element("q", "", e.quote);
+    setDirection(quote, e.quote);
+    const copies = e.corroboration > 1 ? ` · ×${e.corroboration}` : "";
+    li.append(open, " ", quote, element("span", "source", ` ${e.title || e.article_id}${copies}`));
+    list.append(li);
+  });
+  panel.scrollIntoView({ block: "nearest" });
 }
 
 // --- asking -------------------------------------------------------------------------------------
@@ -327,8 +372,10 @@ document.addEventListener("DOMContentLoaded", () => {
     state.sessionId = null;
     $("log").replaceChildren();
     $("article").hidden = true;
+    $("timeline").hidden = true;
     $("question").focus();
   });
   $("article-close").addEventListener("click", () => { $("article").hidden = true; });
+  $("timeline-close").addEventListener("click", () => { $("timeline").hidden = true; });
   probe();
 });
