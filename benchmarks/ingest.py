@@ -18,6 +18,7 @@ and the child's peak RSS. Prints a table with the CPU's relevant flags and the l
 writes ``benchmarks/results/ingest.json``.
 
     .venv/bin/python benchmarks/ingest.py [--articles 300] [--runs 1] [--variants separate,pooled] [--src DIR ...]
+        [--keep HOME]
 """
 
 from __future__ import annotations
@@ -135,6 +136,9 @@ def main() -> None:
     ap.add_argument("--src", type=Path, action="append", default=[], help="another checkout to measure too")
     ap.add_argument("--news", type=Path, default=NEWS)
     ap.add_argument("--out", type=Path, default=RESULTS / "ingest.json")
+    ap.add_argument(
+        "--keep", type=Path, help="build the last variant's last run in this home and keep it (for scale.py)"
+    )
     args = ap.parse_args()
     todo: list[tuple[str, Path | None, dict[str, str]]] = [(f"src:{s}", s.resolve(), {}) for s in args.src]
     todo += [(v, None, VARIANTS[v]) for v in args.variants.split(",") if v]
@@ -144,7 +148,9 @@ def main() -> None:
         runs: dict[str, list[dict[str, Any]]] = {label: [] for label, _, _ in todo}
         for r in range(args.runs):
             for i, (label, src, extra) in enumerate(todo):
-                runs[label].append(measure(label, src, extra, data, Path(tmp) / f"home-{i}-{r}"))
+                last = r == args.runs - 1 and i == len(todo) - 1
+                home = args.keep.resolve() if args.keep and last else Path(tmp) / f"home-{i}-{r}"
+                runs[label].append(measure(label, src, extra, data, home))
                 print(f"  {label} run {r + 1}: {runs[label][-1]['wall_s']:.1f} s", file=sys.stderr)
     rows = [median_row(rs) for rs in runs.values()]
     flags = cpu_flags()
