@@ -310,7 +310,16 @@ class Assistant:
 
         self.warm_up()
         query = self.check_question(query, "query")
-        return build_timeline(query, self._retrieve, self._texts, since=since, until=until, as_of=as_of)
+        return build_timeline(
+            query,
+            self._retrieve,
+            self._texts,
+            since=since,
+            until=until,
+            as_of=as_of,
+            stories=self.stories,
+            read=self._article_or_none,
+        )
 
     def ask(
         self, question: str, *, k: int | None = None, filters: Filters | None = None, as_of: dt.date | None = None

@@ -11,10 +11,13 @@ Events outside the period are left out.
 
 Copies are merged: events whose sentences have the same normalised words
 (:func:`index.stories.sentence_key`, the fingerprint rule of stories and wire copies) and that
-resolve to the same day or range are one event, told by its earliest article; ``corroboration``
-counts the distinct articles that state it and ``copies`` lists the others. (It counts articles,
-not independent origins: the story index's near-identical links and wire origins are not wired
-into the assistant yet.)
+resolve to the same day or range are one event, told by its earliest article. With the story index
+(:mod:`index.stories`, issue 13 part 2; the assistant always passes it) each event's sentence also
+gets its verified identical or near-identical statements in other articles
+(:func:`qa.corroboration.corroborations`, as citations do); an event that is such a copy of an
+earlier-published event is merged into it (its own date, resolved against a later publication, is
+dropped). ``corroboration`` counts the distinct articles that state the event, ``origins`` their
+independent origins (a wire agency's copies count once), ``copies`` lists the others.
 """
 
 from __future__ import annotations
@@ -28,8 +31,10 @@ from pydantic import BaseModel, Field
 
 from index.dates import DateMention, find_dates
 from index.documents import Filters, Passage
-from index.stories import sentence_key
+from index.stories import StoryIndex, sentence_key
 
+from .corroboration import ArticleReader, corroborations
+from .models import Citation, Corroboration
 from .question_intent import terms
 from .time_filter import story_terms
 from .time_intent import TimeIntent, period, time_intent
@@ -38,17 +43,6 @@ TIMELINE_PASSAGES = 20
 
 Retrieve = Callable[[str, int, Filters | None, TimeIntent], list[Passage]]
 Texts = Callable[[Sequence[Passage]], Mapping[str, str]]
-
-
-class TimelineCopy(BaseModel):
-    """Another article that states the same sentence (a copy, or corroboration)."""
-
-    article_id: str
-    title: str = ""
-    source: str = ""
-    published: dt.date | None = None
-    start: int = Field(description="Offset of the sentence in that article's text.")
-    end: int
 
 
 class TimelineEvent(BaseModel):
@@ -68,7 +62,10 @@ class TimelineEvent(BaseModel):
     start: int = Field(description="Offset of the quote in the ARTICLE text.")
     end: int
     corroboration: int = Field(description="Distinct articles that state this sentence, this one included.")
-    copies: list[TimelineCopy] = Field(default_factory=list, description="The other articles that state it.")
+    origins: int = Field(default=1, description="Independent origins among them: wire copies count once.")
+    copies: list[Corroboration] = Field(
+        default_factory=list, description="The other articles that state it, each with its own verified quote."
+    )
 
     @property
     def first_day(self) -> dt.date:
@@ -80,9 +77,10 @@ class Timeline(BaseModel):
     as_of: dt.date
     since: dt.date | None = None
     until: dt.date | None = None
-    corroboration: Literal["same-sentence"] = Field(
+    corroboration: Literal["stories", "same-sentence"] = Field(
         default="same-sentence",
-        description="How corroboration is counted: articles stating the same normalised sentence.",
+        description="How copies are found: the story index's identical and near-identical sentences, verified "
+        "(stories), or only articles stating the same normalised sentence (same-sentence).",
     )
     events: list[TimelineEvent] = Field(default_factory=list, description="In date order.")
 
@@ -154,17 +152,42 @@ def merge_copies(events: Sequence[TimelineEvent]) -> list[TimelineEvent]:
         ordered = sorted(members, key=lambda e: e.published or dt.date.max)  # stable: retrieval order on ties
         lead, others = ordered[0], ordered[1:]
         copies = [
-            TimelineCopy(
-                article_id=e.article_id, title=e.title, source=e.source, published=e.published, start=e.start, end=e.end
+            Corroboration(
+                article_id=e.article_id, title=e.title, source=e.source, date=e.published, start=e.start, end=e.end,
+                quote=e.quote,
             )
             for e in others
             if e.article_id != lead.article_id
-        ]
+        ]  # fmt: skip
         distinct = {e.article_id for e in members}
         merged.append(lead.model_copy(update={"corroboration": len(distinct), "copies": copies}))
     last = dt.date.max
     merged.sort(key=lambda e: (e.first_day, e.range[1] if e.range else e.first_day, e.published or last, e.article_id))
     return merged
+
+
+def _covered(e: TimelineEvent, copies: Sequence[Corroboration]) -> bool:
+    return any(c.article_id == e.article_id and c.start < e.end and c.end > e.start for c in copies)
+
+
+def with_stories(events: Sequence[TimelineEvent], stories: StoryIndex, read: ArticleReader) -> list[TimelineEvent]:
+    """Each event with the verified statements of its sentence in other articles (the story index's
+    identical and near-identical sentences, :func:`qa.corroboration.corroborations`) and their
+    independent origins; an event that is a copy of an earlier-published one is merged into it."""
+    kept: list[TimelineEvent] = []
+    for e in sorted(events, key=lambda e: (e.published or dt.date.max, e.first_day)):
+        if any(_covered(e, k.copies) for k in kept):
+            continue
+        cited = Citation(n=1, article_id=e.article_id, chunk_id=e.chunk_id, start=e.start, end=e.end, quote=e.quote)
+        found = {c.article_id: c for c in e.copies}
+        found.update({c.article_id: c for c in corroborations(cited, stories, read)})
+        found.pop(e.article_id, None)
+        origin = stories.origin_of([e.article_id]).get(e.article_id, f"article:{e.article_id}")
+        origins = {origin} | {c.origin or f"article:{c.article_id}" for c in found.values()}
+        copies = sorted(found.values(), key=lambda c: (c.date is None, c.date, c.article_id))
+        kept.append(e.model_copy(update={"copies": copies, "corroboration": 1 + len(copies), "origins": len(origins)}))
+    kept.sort(key=lambda e: (e.first_day, e.range[1] if e.range else e.first_day, e.published or dt.date.max))
+    return kept
 
 
 def build_timeline(
@@ -176,11 +199,19 @@ def build_timeline(
     until: dt.date | None = None,
     as_of: dt.date | None = None,
     passages: int = TIMELINE_PASSAGES,
+    stories: StoryIndex | None = None,
+    read: ArticleReader | None = None,
 ) -> Timeline:
-    """The timeline of ``query`` (see the module docstring)."""
+    """The timeline of ``query`` (see the module docstring); with ``stories`` (and ``read``, an article
+    by id) copies and corroboration come from the story index."""
     intent = timeline_period(query, since, until, as_of)
     empty = intent.restricts and intent.since is not None and intent.until is not None and intent.since > intent.until
     found: list[Passage] = [] if empty else retrieve(query, passages, None, intent)
     events = merge_copies(_events(query, found, texts(found), intent))
+    how: Literal["stories", "same-sentence"] = "same-sentence"
+    if stories is not None and read is not None:
+        events, how = with_stories(events, stories, read), "stories"
     shown_since = intent.since if intent.restricts and intent.since != dt.date.min else None
-    return Timeline(query=query, as_of=intent.as_of, since=shown_since, until=intent.until, events=events)
+    return Timeline(
+        query=query, as_of=intent.as_of, since=shown_since, until=intent.until, corroboration=how, events=events
+    )

@@ -8,7 +8,7 @@ undated are returned; "ما آخر…" puts the newest first; the timeline lists
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -17,8 +17,10 @@ import pytest
 from fakes import HashEmbedder
 from http_helpers import running
 
+from index.documents import Filters, Passage
 from qa.assistant import Assistant
 from qa.settings import Settings
+from qa.time_intent import TimeIntent
 
 CORPUS = Path(__file__).parent / "fixtures" / "news_dated"
 AS_OF = date(2025, 10, 12)
@@ -129,7 +131,10 @@ def test_timeline_lists_dated_events_in_order(assistant: Assistant) -> None:
         (date(2025, 10, 11), "desal-opening"),
     ]
     contract = timeline.events[2]
+    assert timeline.corroboration == "stories"  # the story index's verified copies (issue 13 part 2)
     assert contract.corroboration == 2  # the wire copy states the same sentence: merged, counted
+    assert contract.origins == 2  # two sources, no wire credit in the text: two origins
+    assert all(e.corroboration == 1 and e.origins == 1 for e in timeline.events if e is not contract)
     assert {name(contract.article_id), *(name(c.article_id) for c in contract.copies)} == {
         "desal-contract", "desal-contract-wire"
     }  # fmt: skip
@@ -138,7 +143,23 @@ def test_timeline_lists_dated_events_in_order(assistant: Assistant) -> None:
         assert text[e.start : e.end] == e.quote and text[e.mention_start : e.mention_end] == e.when
         assert e.when in e.quote
     for c in contract.copies:
-        assert assistant.article(c.article_id).text[c.start : c.end] == contract.quote
+        assert assistant.article(c.article_id).text[c.start : c.end] == c.quote == contract.quote
+
+
+def test_timeline_without_a_story_index_counts_the_same_sentence(assistant: Assistant) -> None:
+    from qa.timeline import build_timeline
+
+    def retrieve(query: str, k: int, filters: Filters | None, intent: TimeIntent) -> list[Passage]:
+        return assistant.search(query, k=k, filters=filters, as_of=intent.as_of)
+
+    def texts(passages: Sequence[Passage]) -> dict[str, str]:
+        return {p.article_id: assistant.article(p.article_id).text for p in passages}
+
+    timeline = build_timeline("محطة تحلية المياه في الواحة", retrieve, texts, as_of=AS_OF)
+    assert timeline.corroboration == "same-sentence"
+    assert [(str(e.date), e.corroboration) for e in timeline.events] == [
+        ("2025-09-01", 1), ("2025-09-19", 1), ("2025-10-02", 2), ("2025-10-11", 1)
+    ]  # fmt: skip
 
 
 def test_timeline_since_until_and_time_words(assistant: Assistant) -> None:
@@ -162,7 +183,7 @@ def test_http_timeline_and_as_of(assistant: Assistant) -> None:
         assert r.status_code == 200, r.text
         body = r.json()
         assert [e["date"] for e in body["events"]] == ["2025-09-19", "2025-10-02", "2025-10-11"]
-        assert body["events"][1]["corroboration"] == 2 and body["corroboration"] == "same-sentence"
+        assert body["events"][1]["corroboration"] == 2 and body["corroboration"] == "stories"
         bad = httpx.get(f"{server.url}/v1/timeline", params={"q": "x", "since": "2025-13-01"}, timeout=60)
         assert bad.status_code == 422
         empty = httpx.get(f"{server.url}/v1/timeline", params={"q": "   "}, timeout=60)
