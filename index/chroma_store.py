@@ -2,8 +2,8 @@
 
 :class:`ChromaStore` (the base of :class:`index.store.ChunkStore`) connects to chromadb on disk
 (``PersistentClient``) or to a ``chroma run`` server (``HttpClient``, :func:`parse_chroma_url`),
-opens or creates the chunk, article and sentence collections, compares the embedder identity
-recorded on the chunk collection with the configured one (by vector identity,
+opens or creates the chunk, article, sentence and change log (:mod:`index.changelog`) collections,
+compares the embedder identity recorded on the chunk collection with the configured one (by vector identity,
 :func:`~index.embedder_registry.vector_identity`: model and weights, so e5's fp32 and bf16 are
 one) and its HNSW space and search breadth, turns chromadb and connection errors into
 :class:`~index.errors.StoreError`, knows the client's batch limit, pages through a collection,
@@ -20,6 +20,7 @@ from types import TracebackType
 from typing import Any, Self
 from urllib.parse import urlsplit
 
+from .changelog import CHANGES_SUFFIX, ChangeLog
 from .chroma_ef import RecordEmbeddingFunction, SanadEmbeddingFunction
 from .embedder_registry import vector_identity
 from .embeddings import Embedder
@@ -84,6 +85,7 @@ class ChromaStore:
         self.collection_name = collection
         self.articles_name = f"{collection}_articles"
         self.sentences_name = f"{collection}_sentences"
+        self.changes_name = f"{collection}{CHANGES_SUFFIX}"
         self._ef = SanadEmbeddingFunction(embedder)
         self._record_ef = RecordEmbeddingFunction()
         self._max_batch: int | None = None
@@ -157,9 +159,15 @@ class ChromaStore:
                 metadata={EMBEDDER_KEY: identity, SCHEMA_KEY: SCHEMA_VERSION},
                 embedding_function=self._ef,  # type: ignore[arg-type]
             )
+            changes = self._client.get_or_create_collection(
+                self.changes_name,
+                metadata={SCHEMA_KEY: SCHEMA_VERSION},
+                embedding_function=self._record_ef,  # type: ignore[arg-type]
+            )
         self._chunks = chunks
         self._articles = articles
         self._sentences = sentences
+        self.changes = ChangeLog(changes, self._guard)
 
     @property
     def mismatched(self) -> bool:
@@ -226,11 +234,12 @@ class ChromaStore:
         return self._max_batch
 
     def reset(self) -> None:
-        """Drop both collections (every chunk and article) and start empty with the current embedder."""
+        """Drop the collections (every chunk, article, sentence vector and change log entry) and
+        start empty with the current embedder (followers of the old change log repair in full)."""
         from chromadb.errors import NotFoundError as ChromaNotFound
 
         with self._guard("reset"):
-            for name in (self.collection_name, self.articles_name, self.sentences_name):
+            for name in (self.collection_name, self.articles_name, self.sentences_name, self.changes_name):
                 with contextlib.suppress(ChromaNotFound, ValueError):
                     self._client.delete_collection(name)
         self._open()

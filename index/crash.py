@@ -7,11 +7,13 @@ crash point costs one dictionary lookup. The points, in the order a run passes t
 
 ingest (per group of articles written together)
     ``ingest:pending`` the articles are marked pending in the store · ``ingest:sentences`` their
-    sentence vectors are written · ``ingest:chunks`` their chunks are written · ``ingest:records``
+    sentence vectors are written · ``ingest:chunks`` their chunks are written · ``ingest:logged``
+    their change log entries are written (:mod:`index.changelog`) · ``ingest:records``
     their records are written (committed) · ``ingest:stale`` their old chunks are dropped ·
     ``ingest:committed`` the pending mark is cleared, the lexical index not yet written
 forget
-    ``forget:pending`` · ``forget:record`` the record is gone · ``forget:chunks`` · ``forget:sentences``
+    ``forget:pending`` · ``forget:logged`` the change log entry is written · ``forget:record`` the
+    record is gone · ``forget:chunks`` · ``forget:sentences``
     the store is clean, the lexical index not yet
 reindex
     ``reindex:saved`` every article's text is saved beside the index · ``reindex:reset`` the old
@@ -30,10 +32,12 @@ POINTS = (
     "ingest:pending",
     "ingest:sentences",
     "ingest:chunks",
+    "ingest:logged",
     "ingest:records",
     "ingest:stale",
     "ingest:committed",
     "forget:pending",
+    "forget:logged",
     "forget:record",
     "forget:chunks",
     "forget:sentences",

@@ -41,6 +41,7 @@ query limits, :mod:`index.lexical_sync` the article hashes and :class:`Diff`; th
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import shutil
@@ -313,6 +314,31 @@ class LexicalIndex:
         """Article id → content hash recorded at upsert (or the chunk-id fingerprint)."""
         with self._lock:
             return dict(self._fresh().db.execute("SELECT article_id, content_hash FROM articles").fetchall())
+
+    def hashes_of(self, article_ids: Iterable[str]) -> dict[str, str]:
+        """:meth:`article_hashes` of these articles only (those not indexed are left out)."""
+        sql = "SELECT article_id, content_hash FROM articles WHERE article_id IN (SELECT value FROM json_each(?))"
+        with self._lock:
+            return dict(self._fresh().db.execute(sql, (json.dumps(list(article_ids)),)).fetchall())
+
+    def follow_state(self) -> tuple[str, int] | None:
+        """``(change log id, cursor)`` this generation has followed the store's change log to, if any."""
+        with self._lock:
+            row = dict(self._fresh().db.execute("SELECT key, value FROM follow").fetchall())
+        try:
+            return (row["log"], int(row["cursor"])) if "log" in row else None
+        except (KeyError, ValueError):
+            return None
+
+    def set_follow_state(self, log_id: str, cursor: int) -> None:
+        """Record (one transaction) that every change log entry up to ``cursor`` is applied here."""
+        with self._lock:
+            self._fresh()
+            with self._sql() as db:
+                db.executemany(
+                    "INSERT OR REPLACE INTO follow(key, value) VALUES (?, ?)",
+                    [("log", log_id), ("cursor", str(cursor))],
+                )
 
     def diff(self, store_hashes: Mapping[str, str]) -> Diff:
         """Compare with the store's article hashes: what is missing, stale, or extra here."""

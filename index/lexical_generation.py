@@ -3,7 +3,8 @@
 :class:`Generation` opens (or creates) ``gen-NNNNNN/tantivy`` with its schema — one document per
 chunk: ``chunk_id``, ``article_id``, ``source``, ``date`` and the ``body`` terms, whose values
 :func:`chunk_fields` gives — and ``gen-NNNNNN/lexical.sqlite3``, which records the settings it was
-built with (:data:`SCHEMA_VERSION`, the analyser) and each article's content hash.
+built with (:data:`SCHEMA_VERSION`, the analyser), each article's content hash, and how far it has
+followed the store's change log (``follow``: the log's id and cursor, :mod:`index.lexical_follow`).
 :func:`load_tantivy` imports tantivy or raises a :class:`~index.errors.ConfigError`. Part of
 :mod:`index.lexical`.
 """
@@ -23,6 +24,7 @@ _SQL_SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS articles (article_id TEXT PRIMARY KEY, content_hash TEXT NOT NULL,"
     " chunks INTEGER NOT NULL, arabic_words INTEGER NOT NULL, latin_words INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS follow (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
 )
 
 

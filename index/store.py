@@ -1,6 +1,6 @@
 """The chunk store: chromadb on disk (``PersistentClient``) or a ``chroma run`` server (``HttpClient``).
 
-Two collections:
+The collections:
 
 * ``<collection>``: one record per chunk: its vector (cosine space), its text, and metadata to cite
   and filter it (article id, title, date as ``YYYYMMDD`` int, source, url, index, offsets,
@@ -10,6 +10,9 @@ Two collections:
   before the stale chunks are dropped, so an article whose record is missing or carries an old
   hash is re-done by the next ingest.
 * ``<collection>_sentences``: one vector per sentence, for citing the right sentence.
+* ``<collection>_changes``: the change log (:mod:`index.changelog`): one entry per article upsert
+  or forget, written just before its commit, which every process's lexical index follows
+  (:mod:`index.lexical_follow`).
 
 Consistency (:mod:`index.store_commit`): the article record is the commit. A chunk is visible (to
 ``query``, ``get_passages``, ``iter_passages``, and so to the lexical leg, which reads its hits back
@@ -118,6 +121,9 @@ class ChunkStore(CommittedStore):
             crash_point("ingest:chunks")
             records = [(article, record_metadata(article, [c.id for c in chunks])) for article, chunks, _ in items]
             for batch in _record_batches(records, step):
+                # Announced just before it is committed: every commit has an entry (see index.changelog).
+                self.changes.append([(a.id, "upsert", a.content_hash) for a, _ in batch])
+                crash_point("ingest:logged")
                 self._articles.upsert(
                     ids=[a.id for a, _ in batch],
                     embeddings=np.ones((len(batch), 1), dtype=np.float32),
@@ -193,6 +199,8 @@ class ChunkStore(CommittedStore):
                 crash_point("forget:pending")
                 # The record first: it is the commit, so the article is invisible from here on.
                 if has_record:
+                    self.changes.append([(article_id, "forget", "")])  # announced just before
+                    crash_point("forget:logged")
                     self._articles.delete(ids=[article_id])
                 crash_point("forget:record")
                 self._delete_chunks(chunk_ids)
@@ -225,6 +233,25 @@ class ChunkStore(CommittedStore):
             for aid, _, meta in self._page(self._articles, ["metadatas"])
             if meta and meta.get("content_hash")
         }
+
+    def hashes_of(self, article_ids: Sequence[str]) -> dict[str, str]:
+        """The content hashes of these articles as committed (articles without a record are left out)."""
+        with self._guard("read article records"):
+            return {aid: c.content_hash for aid, c in self._commits(article_ids).items()}
+
+    def committed_passages(self, article_ids: Sequence[str]) -> dict[str, tuple[str, list[Passage]]]:
+        """Each of these articles' content hash and visible chunks, in order, as one read of its
+        record commits them (articles without a record are left out)."""
+        with self._guard("read article records"):
+            commits = self._commits(article_ids)
+            listed = {aid: c.chunk_ids for aid, c in commits.items() if c.chunk_ids is not None}
+            unlisted = [aid for aid, c in commits.items() if c.chunk_ids is None]
+            ids = [cid for chunk_ids in listed.values() for cid in sorted(chunk_ids)] + self._chunk_ids_of(*unlisted)
+        by_article: dict[str, list[Passage]] = {aid: [] for aid in commits}
+        for p in self.get_passages(ids):
+            if p.article_id in by_article:
+                by_article[p.article_id].append(p)
+        return {aid: (commits[aid].content_hash, sorted(ps, key=lambda p: p.index)) for aid, ps in by_article.items()}
 
     def get_article(self, article_id: str) -> Article:
         with self._guard(f"read article {article_id!r}"):

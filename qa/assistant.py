@@ -28,9 +28,10 @@ from index.errors import ConfigError, NotFoundError, RequestError
 from index.files import atomic_write_text
 from index.indexer import Indexer, IngestReport, Progress
 from index.lexical import LexicalIndex
+from index.lexical_follow import LexicalFollower
 from index.readers import articles_from_records
 from index.rerank import MaxSimReranker, Reranker, token_embedder
-from index.retrieval import DenseRetriever, HybridRetriever, LexicalRetriever, Retriever, reconcile
+from index.retrieval import DenseRetriever, HybridRetriever, LexicalRetriever, Retriever
 from index.serial import background_work
 from index.store import ChunkStore
 from index.stories import StoryIndex
@@ -87,6 +88,7 @@ class Assistant:
         self._store: ChunkStore | None = None
         self._lexical: LexicalIndex | None = None
         self._stories: StoryIndex | None = None
+        self._follower: LexicalFollower | None = None
         self._retriever: Retriever | None = None
         self._reranker: Reranker | None = None
         self._reranker_built = False
@@ -141,13 +143,22 @@ class Assistant:
 
     @property
     def lexical(self) -> LexicalIndex:
-        """The BM25 index beside the store, repaired from the store if a run died between the two."""
+        """The BM25 index beside the store, brought up to date with the store's change log on open
+        (other processes' and replicas' ingests and forgets, a run that died between the two) and
+        before each retrieval (:meth:`follow`)."""
         with self._lock:
             if self._lexical is None:
                 lexical = LexicalIndex(self.home / "lexical" / self.settings.chroma.collection)
-                reconcile(self.store, lexical)
-                self._lexical = lexical
+                follower = LexicalFollower(self.store, lexical)
+                follower.catch_up(force=True)
+                self._lexical, self._follower = lexical, follower
             return self._lexical
+
+    def follow(self) -> None:
+        """Apply what other processes committed to the store since the last look (at most every
+        0.25 s; :mod:`index.lexical_follow`) to the lexical index, if it is open."""
+        if self._follower is not None:
+            self._follower.catch_up()
 
     @property
     def stories(self) -> StoryIndex:
@@ -300,7 +311,9 @@ class Assistant:
         """Retrieval for a question already checked (a rewritten follow-up may run past the limit)."""
         k = check_k(k, self.settings.retrieval.k)
         pool = self.settings.retrieval.fetch_k
-        return retrieve_in_time(self.retriever.retrieve, query, k, filters, intent, pool=pool)
+        retriever = self.retriever
+        self.follow()
+        return retrieve_in_time(retriever.retrieve, query, k, filters, intent, pool=pool)
 
     def timeline(
         self, query: str, *, since: dt.date | None = None, until: dt.date | None = None, as_of: dt.date | None = None
