@@ -395,4 +395,6 @@ class Indexer:
         removed = self.store.delete_article(article_id)
         if self.lexical is not None:
             self.lexical.delete_article(article_id)
+        if self.stories is not None:
+            self.stories.delete_article(article_id)
         return removed
