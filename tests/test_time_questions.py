@@ -20,7 +20,7 @@ from http_helpers import running
 from index.documents import Filters, Passage
 from qa.assistant import Assistant
 from qa.settings import Settings
-from qa.time_intent import TimeIntent
+from qa.time_intent import TimeIntent, time_intent
 
 CORPUS = Path(__file__).parent / "fixtures" / "news_dated"
 AS_OF = date(2025, 10, 12)
@@ -199,3 +199,35 @@ def test_http_timeline_and_as_of(assistant: Assistant) -> None:
         assert dated([name(p["article_id"]) for p in searched.json()["passages"]]) == {
             "desal-contract", "desal-contract-wire"
         }  # fmt: skip
+
+
+WIKI = [  # undated paragraphs, as the QA sets' contexts are (written for this test)
+    {
+        "id": "newcastle",
+        "title": "نيوكاسل",
+        "text": "افتتحت الملكة مركز المؤتمرات في نيوكاسل عام 1981. ويقع المركز قرب النهر.",
+    },
+    {
+        "id": "warsaw",
+        "title": "وارسو",
+        "text": "وفقًا لإحصاء 1901 كان ثلث سكان وارسو من الكاثوليك. وكانت المدينة متعددة الثقافات.",
+    },
+    {"id": "reef", "title": "الشعاب", "text": "تغطي الشعاب المرجانية مساحة واسعة من البحر الأحمر قرب جدة."},
+]
+
+
+def test_a_year_in_a_question_over_undated_paragraphs_changes_nothing(tmp_path: Path) -> None:
+    # "عام 1901" names a period, but undated paragraphs cannot be placed in time: retrieval is as before,
+    # even for the paragraph that writes the year without "عام" (the date finder sees no mention there)
+    a = Assistant(Settings(home=tmp_path), embedder=HashEmbedder())
+    a.ingest_records(WIKI)
+    for question in (
+        "من بين سكان وارسو في عام 1901، كم كانت النسبة المئوية للكاثوليك؟",
+        "ماذا افتتحت الملكة عام 1981؟",
+    ):
+        assert time_intent(question, AS_OF).restricts
+        k = a.settings.retrieval.k
+        assert [p.chunk_id for p in a.search(question, as_of=AS_OF)] == [
+            p.chunk_id for p in a.retriever.retrieve(question, k, None)
+        ]
+    a.close()
