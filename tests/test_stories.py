@@ -1,0 +1,211 @@
+"""Stories, wire copies and corroboration (issue 13, part 2): fingerprints, grouping, origins,
+forgetting, the rebuild from the store, retrieval collapse and corroborated citations."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from fakes import HashEmbedder
+
+from index.documents import Article, Passage, Span
+from index.indexer import Indexer
+from index.sentences import split_sentences
+from index.store import ChunkStore
+from index.stories import StoryIndex, collapse_copies, reconcile, sentence_key, sentence_prints, wire_credit
+from index.stories.fingerprint import near_identical, word_set
+from qa.corroboration import corroborate
+from qa.models import Answer, Citation, Claim
+
+WIRE = (
+    "الرياض - واس\n"
+    "افتتح أمير المنطقة مساء أمس معرض الكتاب الدولي في دورته الجديدة بمشاركة واسعة من دور النشر.\n"
+    "وتشارك في المعرض أكثر من خمسمائة دار نشر من ثلاثين دولة عربية وأجنبية هذا العام.\n"
+    "ويستمر المعرض عشرة أيام يقدم خلالها برنامجاً ثقافياً يضم ندوات وأمسيات شعرية وورش عمل.\n"
+    "وأكد المسؤولون أن المعرض يشهد إقبالاً كبيراً من الزوار منذ ساعات الافتتاح الأولى.\n"
+)
+# A retelling: the first two sentences changed by a word or a credit, the rest left out, a paragraph of its own.
+RETOLD = (
+    "افتتح أمير المنطقة مساء الأربعاء معرض الكتاب الدولي في دورته الجديدة بمشاركة واسعة من دور النشر.\n"
+    "وتشارك في المعرض أكثر من خمسمائة دار نشر من ثلاثين دولة عربية وأجنبية هذا العام، بحسب المنظمين.\n"
+    "ويستمر المعرض عشرة أيام يقدم خلالها برنامجا ثقافيا يضم ندوات وأمسيات شعرية وورش عمل.\n"
+    "وقال زائر للصحيفة إن الأسعار هذا العام أعلى من الأعوام الماضية بشكل ملحوظ.\n"
+)
+OTHER = (
+    "أعلنت الهيئة العامة للأرصاد عن موجة حر تضرب المنطقة الشرقية خلال الأيام المقبلة.\n"
+    "ونصحت الهيئة المواطنين بتجنب التعرض المباشر لأشعة الشمس في ساعات الظهيرة.\n"
+)
+
+
+def article(aid: str, text: str, source: str, day: int = 1) -> Article:
+    return Article(id=aid, title=text.splitlines()[0][:40], text=text, source=source, date=dt.date(2015, 8, day))
+
+
+def corpus() -> list[Article]:
+    return [
+        article("spa", WIRE, "واس", 1),
+        article("okaz", WIRE, "عكاظ", 2),  # the wire run as is by a second outlet
+        article("sabq", RETOLD, "سبق", 2),
+        article("weather", OTHER, "الرياض", 3),
+    ]
+
+
+def test_keys_fold_spelling_punctuation_and_spacing() -> None:
+    assert sentence_key("سورية، وتركيا!") == sentence_key("سوريه   وتركيا")
+    assert sentence_key("أكّد الوزير") == sentence_key("اكد الوزير")
+    assert sentence_key("اجتماع أنقرة") != sentence_key("اجتماع دمشق")
+
+
+def test_fingerprints_are_stable_across_reingest(tmp_path: Path) -> None:
+    a = corpus()[0]
+    first, again = sentence_prints(a), sentence_prints(a.model_copy())
+    assert [p.fingerprint for p in first] == [p.fingerprint for p in again]
+    assert [(p.start, p.end) for p in first] == [(s.start, s.end) for s in split_sentences(a.text)]
+    index = StoryIndex(tmp_path / "s.sqlite3")
+    index.upsert_articles(corpus())
+    before = index.story_ids()
+    index.upsert_articles(corpus())  # re-ingest: same ids, same stories
+    assert index.story_ids() == before
+    index.close()
+
+
+def test_near_identical_sentences_and_not_merely_similar_ones() -> None:
+    w, r = WIRE.splitlines(), RETOLD.splitlines()
+    assert near_identical(word_set(sentence_key(w[1])), word_set(sentence_key(r[0]))) > 0  # a word changed
+    assert near_identical(word_set(sentence_key(w[2])), word_set(sentence_key(r[1]))) > 0  # a credit added
+    assert near_identical(word_set(sentence_key(w[4])), word_set(sentence_key(r[3]))) == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "agency"),
+    [
+        ("الرياض - واس\nافتتح", "واس"),
+        ("قال مصدر (واس) إن", "واس"),
+        ("وبحث المسؤولون التعاون، بحسب وكالة الأناضول.", "الأناضول"),
+        ("باريس (أ ف ب) - قال", "أ ف ب"),
+        ("دمشق (سانا) - أعلنت", "سانا"),
+        ("لندن (رويترز) - ارتفعت", "رويترز"),
+        ("LONDON (Reuters) - Oil prices rose", "رويترز"),
+        ("WASHINGTON (AP) — The", "أ ب"),
+        ("قال الوزير إن المشروع يكتمل العام المقبل.", None),
+    ],
+)
+def test_wire_credits(text: str, agency: str | None) -> None:
+    assert wire_credit(text) == agency
+
+
+def test_copies_and_retellings_are_one_story_with_origins_counted(tmp_path: Path) -> None:
+    index = StoryIndex(tmp_path / "s.sqlite3")
+    index.upsert_articles(corpus())
+    ids = index.story_ids()
+    assert ids["spa"] == ids["okaz"] == ids["sabq"] != ids["weather"]
+    (story,) = index.stories()
+    assert [a.id for a in story.articles] == ["spa", "okaz", "sabq"]  # oldest first
+    # the wire and its verbatim copy are one origin (the credit), the retelling another
+    assert story.origins == ["source:سبق", "wire:واس"]
+    assert story.sources == ["سبق", "عكاظ", "واس"]
+    assert index.stories(since=dt.date(2015, 8, 3)) == []
+    assert [s.id for s in index.stories(until=dt.date(2015, 8, 1))] == [story.id]
+    assert len(index.stories(min_articles=1)) == 2
+    index.close()
+
+
+def test_an_identical_body_is_one_origin_without_a_credit(tmp_path: Path) -> None:
+    index = StoryIndex(tmp_path / "s.sqlite3")
+    index.upsert_articles([article("a", OTHER, "الرياض"), article("b", OTHER, "المدينة")])
+    (story,) = index.stories()
+    assert len(story.origins) == 1 and story.origins[0].startswith("copy:")
+    index.close()
+
+
+def _indexer(home: Path) -> tuple[Indexer, ChunkStore, StoryIndex]:
+    embedder = HashEmbedder()
+    store = ChunkStore(embedder, path=home / "chroma")
+    stories = StoryIndex(home / "stories.sqlite3")
+    return Indexer(embedder, store, stories=stories, chunk_tokens=40), store, stories
+
+
+def test_ingest_keeps_exact_copies_and_forget_shrinks_the_story(tmp_path: Path) -> None:
+    indexer, store, stories = _indexer(tmp_path)
+    report = indexer.ingest(corpus())
+    assert sorted(report.added) == ["okaz", "sabq", "spa", "weather"]  # the copy is indexed, not skipped
+    (story,) = stories.stories()
+    assert len(story.articles) == 3
+    indexer.forget("okaz")
+    (story,) = stories.stories()
+    assert [a.id for a in story.articles] == ["spa", "sabq"]
+    assert story.origins == ["source:سبق", "wire:واس"]
+    indexer.forget("sabq")
+    assert stories.stories() == []
+    store.close()
+    stories.close()
+
+
+def test_the_story_index_is_rebuilt_from_the_store(tmp_path: Path) -> None:
+    indexer, store, stories = _indexer(tmp_path)
+    indexer.ingest(corpus())
+    expected = stories.story_ids()
+    stories.close()
+    (tmp_path / "stories.sqlite3").unlink()  # lost
+    fresh = StoryIndex(tmp_path / "stories.sqlite3")
+    diff = reconcile(store, fresh)
+    assert sorted(diff.missing) == sorted(expected)
+    assert fresh.story_ids() == expected
+    fresh.close()
+    (tmp_path / "stories.sqlite3").write_bytes(b"not a database at all" * 100)  # damaged
+    damaged = StoryIndex(tmp_path / "stories.sqlite3")
+    assert damaged.recovered is not None
+    reconcile(store, damaged)
+    assert damaged.story_ids() == expected
+    # a forget the story index missed (a crash between the two) is repaired too
+    store.delete_article("sabq")
+    reconcile(store, damaged)
+    assert "sabq" not in damaged.story_ids()
+    damaged.close()
+    store.close()
+
+
+def passage(aid: str, text: str, chunk: str, score: float) -> Passage:
+    spans = [Span(start=s.start, end=s.end) for s in split_sentences(text)]
+    return Passage(chunk_id=chunk, article_id=aid, start=0, end=len(text), text=text, sentences=spans, score=score)
+
+
+def test_retrieval_collapses_copies_into_one_hit() -> None:
+    ranked = [
+        passage("spa", WIRE, "c1", 0.9),
+        passage("weather", OTHER, "c2", 0.8),
+        passage("okaz", WIRE, "c3", 0.7),
+        passage("sabq", RETOLD, "c4", 0.6),
+    ]
+    got = collapse_copies(ranked)
+    assert [p.chunk_id for p in got] == ["c1", "c2", "c4"]  # the retelling is other content: it stays
+    assert [c.article_id for c in got[0].copies] == ["okaz"]
+    assert got[1].copies == [] and got[2].copies == []
+
+
+def test_citations_are_corroborated_with_verified_offsets(tmp_path: Path) -> None:
+    texts = {a.id: a for a in corpus()}
+    index = StoryIndex(tmp_path / "s.sqlite3")
+    index.upsert_articles(list(texts.values()))
+    sentence = WIRE.splitlines()[2]  # "وتشارك في المعرض …": the retelling adds "بحسب المنظمين"
+    start = WIRE.index(sentence)
+    citation = Citation(n=1, article_id="spa", chunk_id="c1", start=start, end=start + len(sentence), quote=sentence)
+    answer = Answer(
+        question="كم دار نشر تشارك؟",
+        answer="…",
+        status="answered",
+        citations=[citation],
+        claims=[Claim(text="…", citations=[1])],
+    )
+    got = corroborate(answer, index, texts.get)
+    found = {c.article_id: c for c in got.citations[0].corroborated_by}
+    assert set(found) == {"okaz", "sabq"}
+    for aid, c in found.items():
+        assert texts[aid].text[c.start : c.end] == c.quote
+    assert found["okaz"].quote == sentence
+    assert found["sabq"].quote.startswith("وتشارك في المعرض أكثر من خمسمائة دار نشر")
+    assert got.citations[0].origins == 2 and got.claims[0].origins == 2  # واس (twice), سبق
+    gone = corroborate(answer, index, lambda aid: None if aid == "sabq" else texts.get(aid))
+    assert [c.article_id for c in gone.citations[0].corroborated_by] == ["okaz"]
+    index.close()
