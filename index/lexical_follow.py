@@ -136,13 +136,14 @@ class LexicalFollower:
                 report.dropped.append(article_id)
         stale = [a for a in ids if a in truth and mine.get(a) != truth[a]]
         if stale:
-            for article_id, (content_hash, passages) in self.store.committed_passages(stale).items():
+            got = self.store.committed_passages(stale)
+            for article_id, (content_hash, passages) in got.items():
                 truth[article_id] = content_hash  # as read with its chunks (it may have changed since)
-                if passages:
-                    self.lexical.upsert(passages, content_hashes={article_id: content_hash})
-                elif article_id in mine:
+                if not passages and article_id in mine:
                     self.lexical.delete_article(article_id)
-                report.indexed.append(article_id)
+            hashes = {a: h for a, (h, passages) in got.items() if passages}
+            self.lexical.upsert([p for _, ps in got.values() for p in ps], content_hashes=hashes)  # one commit
+            report.indexed.extend(got)
         return truth
 
 

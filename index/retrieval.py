@@ -145,11 +145,8 @@ def reconcile(store: ChunkStore, lexical: LexicalIndex) -> Diff:
     if todo:
         if len(todo) > len(hashes) // 2:
             lexical.rebuild(store.iter_passages(), content_hashes=hashes)
-        else:
-            by_article: dict[str, list[Passage]] = {}
-            for p in store.iter_passages():
-                if p.article_id in todo:
-                    by_article.setdefault(p.article_id, []).append(p)
-            for article_id, passages in by_article.items():
-                lexical.upsert(passages, content_hashes={article_id: hashes[article_id]})
+        else:  # only these articles' chunks are read, and indexed in one commit
+            got = store.committed_passages(sorted(todo))
+            passages = [p for _, chunks in got.values() for p in chunks]
+            lexical.upsert(passages, content_hashes={a: h for a, (h, chunks) in got.items() if chunks})
     return diff
