@@ -20,8 +20,11 @@ a random writer token, so two writers never collide, even on an equal ``seq``. R
 could both read the same max and both write it. Clock order is not commit order across writers:
 an entry becomes visible one chromadb write after its ``seq`` was taken, and two machines' clocks
 differ by a little. A reader therefore never moves its cursor closer than :data:`VISIBLE_WITHIN_S`
-to its own clock (entries of the last seconds are read again, and skipped by id), nor past an
-entry whose change it has not seen committed yet (for at most :data:`SETTLE_S`).
+to the newest entry it has read (entries of the last seconds are read again, and skipped by id),
+nor past an entry whose change it has not seen committed yet (for at most :data:`SETTLE_S`). What
+this assumes: the writers' clocks agree within :data:`VISIBLE_WITHIN_S` (NTP keeps them within
+milliseconds; one writer alone may be off by any amount), and after a full repair, which starts
+from the reader's own clock less :data:`SETTLE_S`, reader and writers agree within that.
 
 Trimming. Entries older than :data:`RETAIN_S` (a day) are deleted by writers, at most once every
 :data:`TRIM_EVERY_S` per process. A day, rather than the last N entries, because what a reader

@@ -15,7 +15,9 @@ what it covers is applied. It means: every entry up to here is settled. An entry
 once the store shows what it announced (that hash, or no record), once the same writer has a
 later entry for the article, or :data:`~index.changelog.SETTLE_S` after its ``seq``; the cursor
 stays below the oldest unsettled entry and :data:`~index.changelog.VISIBLE_WITHIN_S` below the
-clock (see :mod:`index.changelog` for why); entries read again are skipped by id.
+newest entry read (the writers' clocks, so a reader's own clock does not matter; see
+:mod:`index.changelog`); entries read again are skipped by id. After a full repair the cursor is
+this machine's clock less :data:`~index.changelog.SETTLE_S`.
 
 A full repair (:func:`index.retrieval.reconcile`: every article hash compared with the store's)
 replaces the tail when the index has no cursor (new, rebuilt, or built before the log), when it
@@ -110,7 +112,8 @@ class LexicalFollower:
         report.unsettled = len(unsettled)
         waiting = {e.id for e in unsettled}
         self._settled.update((e.id, e.seq) for e in fresh if e.id not in waiting)
-        moved = min(now - seconds_us(VISIBLE_WITHIN_S), min((e.seq for e in unsettled), default=now) - 1)
+        newest = max((e.seq for e in entries), default=cursor)  # the writers' clocks, not this one's
+        moved = min(newest - seconds_us(VISIBLE_WITHIN_S), min((e.seq for e in unsettled), default=newest) - 1)
         if moved > cursor:
             self.lexical.set_follow_state(log.log_id, moved)
             self._settled = {i: s for i, s in self._settled.items() if s > moved}  # never read again
