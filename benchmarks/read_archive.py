@@ -9,7 +9,7 @@ what the one-pass stream saves, two bare ``tarfile`` loops that only read every 
 stream (``r|*``, what the reader uses) and random access (``r:*``: the member index is built first,
 then each member is read by seeking). Counts articles, skipped inputs by reason, articles whose text
 is empty, duplicate ids and duplicate texts (the same text, whitespace aside, under two ids: the
-ingest skips all but the first, "same text as article … in this run"). Prints a table and
+ingest indexes each and index.stories groups them into one story). Prints a table and
 writes JSON (default benchmarks/results/read_archive.json).
 """
 

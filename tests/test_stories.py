@@ -88,11 +88,18 @@ def test_near_identical_sentences_and_not_merely_similar_ones() -> None:
         ("لندن (رويترز) - ارتفعت", "رويترز"),
         ("LONDON (Reuters) - Oil prices rose", "رويترز"),
         ("WASHINGTON (AP) — The", "أ ب"),
+        ("25 شوال 1436 هـ الموافق 10 أغسطس 2015 م واس\n التقى معالي", "واس"),
         ("قال الوزير إن المشروع يكتمل العام المقبل.", None),
+        ("ويصل الوفد في 15 أغسطس (آب) المقبل، واستقبل الوزير ضيوفه بحفاوة واسعة.", None),  # آب is August
     ],
 )
 def test_wire_credits(text: str, agency: str | None) -> None:
     assert wire_credit(text) == agency
+
+
+def test_an_agency_source_is_its_own_credit() -> None:
+    assert wire_credit("التقى معالي الوزير اليوم وفداً.", "was") == "واس"
+    assert wire_credit("لندن (رويترز) - قال", "was") == "رويترز"  # the text's credit first
 
 
 def test_copies_and_retellings_are_one_story_with_origins_counted(tmp_path: Path) -> None:

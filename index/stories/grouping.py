@@ -7,6 +7,10 @@ Two articles belong to one story when
   sentences are identical or near-identical to sentences of the other, or
 * they share a run of ``RUN`` consecutive sentences (consecutive in either article).
 
+Template text is no evidence: a sentence linked to more than ``SAME_SOURCE_MAX`` other articles of
+its own source (a newspaper's footer, "رابط الخبر بصحيفة …") or to more than ``MAX_DEGREE``
+articles in all is left out of the rule.
+
 Stories are the connected groups of that relation; a story's id is derived from the smallest
 article id in it, so it is stable across re-ingest and rebuilds and changes only when that
 article leaves the story.
@@ -27,6 +31,8 @@ from .fingerprint import digest
 
 SHARE = 0.5
 RUN = 3
+SAME_SOURCE_MAX = 3
+MAX_DEGREE = 30
 
 
 @dataclass(frozen=True)
@@ -137,11 +143,28 @@ def origins(rows: Mapping[str, ArticleRow]) -> dict[str, str]:
     return out
 
 
+def boilerplate(rows: Mapping[str, ArticleRow], links: Iterable[tuple[str, int, str, int]]) -> set[tuple[str, int]]:
+    """The sentences ``(article, eligible position)`` that are template text (see the module docstring)."""
+    linked: dict[tuple[str, int], set[str]] = defaultdict(set)
+    for a, ea, b, eb in links:
+        linked[(a, ea)].add(b)
+        linked[(b, eb)].add(a)
+    out = set()
+    for (aid, pos), others in linked.items():
+        source = rows[aid].source
+        same = sum(1 for o in others if source and rows[o].source == source)
+        if same > SAME_SOURCE_MAX or len(others) > MAX_DEGREE:
+            out.add((aid, pos))
+    return out
+
+
 def group(rows: Mapping[str, ArticleRow], links: Iterable[tuple[str, int, str, int]]) -> dict[str, str]:
     """Article id → story id, from ``links`` ``(a, a's eligible position, b, b's eligible position)``."""
+    kept = [(a, ea, b, eb) for a, ea, b, eb in links if a in rows and b in rows and a != b]
+    template = boilerplate(rows, kept)
     shared: dict[tuple[str, str], set[int]] = defaultdict(set)
-    for a, ea, b, eb in links:
-        if a in rows and b in rows and a != b:
+    for a, ea, b, eb in kept:
+        if (a, ea) not in template and (b, eb) not in template:
             shared[(a, b)].add(ea)
             shared[(b, a)].add(eb)
     parent = {aid: aid for aid in rows}

@@ -30,7 +30,7 @@ from .credits import wire_credit
 from .fingerprint import band_keys, body_fingerprint, near_identical, sentence_prints, word_set
 from .grouping import ArticleRow, Story, StoryArticle, group, origins
 
-SCHEMA = 1
+SCHEMA = 2
 MAX_COPIES = 50
 """A sentence found in more articles than this is boilerplate: it links nothing."""
 MAX_CANDIDATES = 200
@@ -166,7 +166,7 @@ class StoryIndex:
                         article.id,
                         hash_,
                         body_fingerprint(article.text),
-                        wire_credit(article.text),
+                        wire_credit(article.text, article.source),
                         article.source,
                         article.title,
                         article.date.isoformat() if article.date else None,
@@ -337,6 +337,21 @@ class StoryIndex:
             out.append(story)
         out.sort(key=lambda s: (-(s.last or dt.date.min).toordinal(), s.id))
         return out
+
+    def links(self, *, near_only: bool = False) -> list[tuple[SentenceCopy, SentenceCopy]]:
+        """Every linked sentence pair once (for measurement): ``(a's sentence, b's sentence)``, both with
+        the pair's similarity; ``near_only`` leaves out identical fingerprints."""
+        with self._lock:
+            rows = self._db.execute(
+                'SELECT l.a, s.start, s."end", l.b, o.start, o."end", l.sim, s.fp = o.fp FROM links l '
+                "JOIN sentences s ON s.article_id = l.a AND s.pos = l.pa "
+                "JOIN sentences o ON o.article_id = l.b AND o.pos = l.pb WHERE l.a < l.b"
+            ).fetchall()
+        return [
+            (SentenceCopy(a, sa, ea, sim), SentenceCopy(b, sb, eb, sim))
+            for a, sa, ea, b, sb, eb, sim, same in rows
+            if not (near_only and same)
+        ]
 
     def copies(self, article_id: str, start: int, end: int) -> list[SentenceCopy]:
         """Sentences of other articles identical or near-identical to the eligible sentences of this
