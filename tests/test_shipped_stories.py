@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from procs import ROOT, run_sanad, sanad_serve, user_env
+from procs import CHROMIUM, CHROMIUM_ARGS, ROOT, chromium_missing, run_sanad, sanad_serve, user_env
 
 pytestmark = pytest.mark.shipped
 
@@ -68,6 +68,32 @@ def test_stories_and_articles_show_the_story(home: Path, url: str) -> None:
     assert got["count"] == 1 and got["stories"][0]["id"] == story["id"]
     assert httpx.get(f"{url}/v1/stories", params={"since": "2030-01-01"}, timeout=60).json()["count"] == 0
     assert httpx.get(f"{url}/v1/stories", params={"since": "x"}, timeout=60).status_code == 422
+
+
+@pytest.mark.skipif(chromium_missing(), reason="chromium is not installed (apt-get install chromium)")
+def test_the_chat_page_shows_the_corroboration(url: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    question = "من شارك في اللقاء من الجانب التركي؟"
+    expected = httpx.post(f"{url}/v1/ask", json={"question": question}, timeout=300).json()
+    (other,) = expected["citations"][0]["corroborated_by"]
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(locale="ar")
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(url + "/")
+            page.fill("#question", question)
+            page.press("#question", "Enter")
+            answer = page.locator("li.msg.assistant").first
+            expect(answer).to_have_attribute("data-status", "answered", timeout=120_000)
+            also = answer.locator(".refs ul.also li").first
+            expect(also.locator("q")).to_have_text(other["quote"])
+            expect(answer.locator(".refs .origins").first).to_contain_text("2")
+            assert errors == [], f"JavaScript errors on the page: {errors}"
+        finally:
+            browser.close()
 
 
 def test_forgetting_one_copy_shrinks_the_story(home: Path, url: str) -> None:

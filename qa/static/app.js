@@ -170,6 +170,26 @@ function quoteWithShortAnswer(citation, short) {
   return quote;
 }
 
+// The other articles that state the cited sentence, each with its own quote, and the independent origins.
+function corroborations(c, lang) {
+  const box = document.createDocumentFragment();
+  const also = c.corroborated_by || [];
+  if (!also.length) return box;
+  const list = element("ul", "also");
+  for (const o of also) {
+    const li = element("li");
+    const where = [o.source, o.date].filter(Boolean).join(" · ");
+    li.append(element("span", "title", `${lang === "ar" ? "ورد أيضاً في" : "Also in"}: ${o.title || o.article_id}${where ? ` (${where})` : ""} `));
+    const quote = element("q", "quote", o.quote);
+    setDirection(quote, o.quote);
+    li.append(quote);
+    list.append(li);
+  }
+  const count = element("span", "origins", lang === "ar" ? `مصادر مستقلة: ${c.origins}` : `Independent origins: ${c.origins}`);
+  box.append(list, count);
+  return box;
+}
+
 function renderAnswer(item, answer, asked) {
   item.classList.remove("pending");
   item.replaceChildren();
@@ -200,6 +220,7 @@ function renderAnswer(item, answer, asked) {
         setDirection(span, d.text);
         li.append(" ", span);
       }
+      li.append(corroborations(c, lang));
       refs.append(li);
     }
     item.append(refs);
