@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +67,7 @@ def read(src: Path, limit: int | None) -> tuple[float, list[Article], int]:
 
 
 def duplicates(articles: list[Article], story: dict[str, str]) -> list[dict[str, Any]]:
-    ways = {
+    ways: dict[str, Callable[[Article], str]] = {
         "same text": lambda a: a.text,
         "same text, spaces squashed": lambda a: " ".join(a.text.split()),
         "same normalised body": lambda a: body_fingerprint(a.text),

@@ -77,7 +77,7 @@ def body_fingerprint(text: str) -> str:
 
 def sentence_prints(article: Article) -> list[SentencePrint]:
     """Every sentence of the article (the same split the chunker uses), in order."""
-    out = []
+    out: list[SentencePrint] = []
     for span in split_sentences(article.text):
         key = sentence_key(article.text[span.start : span.end])
         if key:

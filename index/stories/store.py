@@ -240,11 +240,11 @@ class StoryIndex:
                 sim = near_identical(words, word_set(key))
                 if sim > 0:
                     found[(mp, other, pos)] = (epos, sim)
-        rows = []
+        pairs: list[tuple[str, int, int, str, int, int, float]] = []
         for (mp, other, pos), (epos, sim) in found.items():
-            rows.append((article_id, mp, mine[mp][0], other, pos, epos, sim))
-            rows.append((other, pos, epos, article_id, mp, mine[mp][0], sim))
-        db.executemany("INSERT OR REPLACE INTO links VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            pairs.append((article_id, mp, mine[mp][0], other, pos, epos, sim))
+            pairs.append((other, pos, epos, article_id, mp, mine[mp][0], sim))
+        db.executemany("INSERT OR REPLACE INTO links VALUES (?, ?, ?, ?, ?, ?, ?)", pairs)
 
     @staticmethod
     def _keys(db: sqlite3.Connection, wanted: set[tuple[str, int]]) -> dict[tuple[str, int], tuple[int, str]]:
