@@ -23,7 +23,8 @@ dateline only.
 A question that asks for the **latest** news ("ما آخر …", "latest") is ranked as usual, then, after
 fusion and reranking, the passages of the first ``2k`` that match the question's story — they hold
 at least half of its content words, its time words aside — come newest first (undated last, ties
-in fused order), the others after them; nothing published after ``as_of``.
+in fused order), the others after them; when none of them is dated the fused order stands; nothing
+published after ``as_of``.
 """
 
 from __future__ import annotations
@@ -97,8 +98,8 @@ def newest_first(passages: Sequence[Passage], question: str) -> list[Passage]:
     wanted = story_terms(question)
     need = math.ceil(len(wanted) / 2)
     matching = [p for p in passages if len(wanted & set(terms(p.text))) >= need] if wanted else list(passages)
-    if not matching:
-        return list(passages)
+    if not any(p.date for p in matching):
+        return list(passages)  # nothing to order by (undated paragraphs): the fused order stands
     ids = {id(p) for p in matching}
     ordered = sorted(matching, key=lambda p: -date_number(p.date))  # stable: same day keeps fused order
     return ordered + [p for p in passages if id(p) not in ids]

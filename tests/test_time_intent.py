@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from index.documents import Filters
-from qa.time_filter import LAG_AFTER, LAG_BEFORE, window
+from index.documents import Filters, Passage
+from qa.time_filter import LAG_AFTER, LAG_BEFORE, newest_first, window
 from qa.time_intent import period, time_intent
 
 SUNDAY = date(2025, 10, 12)
@@ -118,3 +118,20 @@ def test_period_from_bounds() -> None:
     assert (p.since, p.until) == (date(2025, 9, 1), SUNDAY)
     q = period(None, date(2025, 9, 1), SUNDAY)
     assert q.since == date.min and q.until == date(2025, 9, 1)
+
+
+def passage(cid: str, text: str, day: date | None) -> Passage:
+    return Passage(chunk_id=cid, article_id=cid, date=day, start=0, end=len(text), text=text)
+
+
+def test_newest_first_moves_only_the_dated_passages_of_the_story() -> None:
+    question = "ما آخر أخبار محطة التحلية؟"
+    old = passage("old", "افتتاح محطة التحلية في المدينة.", date(2025, 9, 1))
+    other = passage("other", "فاز الفريق بالمباراة.", date(2025, 10, 10))
+    new = passage("new", "توسعة محطة التحلية الجديدة.", date(2025, 10, 1))
+    undated = passage("undated", "تاريخ محطة التحلية.", None)
+    ranked = [old, other, undated, new]
+    assert [p.chunk_id for p in newest_first(ranked, question)] == ["new", "old", "undated", "other"]
+    # nothing dated in the story (Wikipedia paragraphs): the fused order stands
+    plain = [passage(c, "محطة التحلية " + c, None) for c in ("a", "b", "c")]
+    assert newest_first(plain, question) == plain
