@@ -29,6 +29,7 @@ from index.files import atomic_write_text
 from index.indexer import Indexer, IngestReport, Progress
 from index.lexical import LexicalIndex
 from index.lexical_follow import LexicalFollower
+from index.query_memo import QueryMemo
 from index.readers import articles_from_records
 from index.rerank import MaxSimReranker, Reranker, token_embedder
 from index.retrieval import DenseRetriever, HybridRetriever, LexicalRetriever, Retriever
@@ -79,6 +80,7 @@ class Assistant:
         self._model_progress = model_progress
         self._lock = threading.RLock()  # builds collaborators once; serialises writes
         self._embedder: Embedder | None = None
+        self._queries: QueryMemo | None = None
         self._chat_model: ChatModel | None = None
         self._chat_model_built = False
         self._reset_index()
@@ -118,6 +120,15 @@ class Assistant:
                 else:
                     self._embedder = self.build_embedder()
             return self._embedder
+
+    @property
+    def queries(self) -> Embedder:
+        """The embedder for questions: :attr:`embedder` with the last query vectors remembered, so
+        retrieval and the extractive answerer embed a question once (:mod:`index.query_memo`)."""
+        with self._lock:
+            if self._queries is None:
+                self._queries = QueryMemo(self.embedder)
+            return self._queries
 
     def _open_store(self, *, allow_mismatch: bool = False) -> ChunkStore:
         """The store, with what a crashed writer left of its pending articles tidied away."""
@@ -181,12 +192,12 @@ class Assistant:
         """``dense``, ``lexical`` or ``hybrid`` (the default) over this assistant's index."""
         r = self.settings.retrieval
         if method == "dense":
-            return DenseRetriever(self.embedder, self.store)
+            return DenseRetriever(self.queries, self.store)
         if method == "lexical":
             return LexicalRetriever(self.store, self.lexical)
         if method == "hybrid":
             return HybridRetriever(
-                self.embedder,
+                self.queries,
                 self.store,
                 self.lexical,
                 fetch_k=r.fetch_k,
@@ -371,7 +382,7 @@ class Assistant:
         if chat_model is None:
             reranker = self.reranker
             late = reranker.sentence_scores if isinstance(reranker, MaxSimReranker) else None
-            answer = ExtractiveAnswerer(self.embedder, stored_vectors=self.store.sentence_vectors, late=late).answer(
+            answer = ExtractiveAnswerer(self.queries, stored_vectors=self.store.sentence_vectors, late=late).answer(
                 question, passages
             )
             return answer.model_copy(update={"citations": with_dates(answer.citations, passages)})
