@@ -21,10 +21,13 @@ could both read the same max and both write it. Clock order is not commit order 
 an entry becomes visible one chromadb write after its ``seq`` was taken, and two machines' clocks
 differ by a little. A reader therefore never moves its cursor closer than :data:`VISIBLE_WITHIN_S`
 to the newest entry it has read (entries of the last seconds are read again, and skipped by id),
-nor past an entry whose change it has not seen committed yet (for at most :data:`SETTLE_S`). What
-this assumes: the writers' clocks agree within :data:`VISIBLE_WITHIN_S` (NTP keeps them within
-milliseconds; one writer alone may be off by any amount), and after a full repair, which starts
-from the reader's own clock less :data:`SETTLE_S`, reader and writers agree within that.
+nor past an entry whose change it has not seen committed yet (for at most :data:`SETTLE_S`). Once
+the newest entry a reader has read has stayed the newest for :data:`VISIBLE_WITHIN_S` of the
+reader's time, it reads from that entry on (an idle tail reads nothing). What this assumes: the
+writers' clocks differ by less than :data:`VISIBLE_WITHIN_S` less the time an entry's write takes
+(NTP keeps clocks within milliseconds; one writer alone may be off by any amount), and after a
+full repair, which starts from the reader's own clock less :data:`SETTLE_S`, reader and writers
+agree within that.
 
 Trimming. Entries older than :data:`RETAIN_S` (a day) are deleted by writers, at most once every
 :data:`TRIM_EVERY_S` per process. A day, rather than the last N entries, because what a reader
@@ -63,6 +66,8 @@ SETTLE_S = 120.0
 """How long a reader keeps re-checking an entry whose change it has not seen committed (the writer
 commits one chromadb write after the entry; one that is gone this long died in between)."""
 
+PAGE = 1000
+"""Entries read per chromadb ``get``."""
 _US = 1_000_000
 
 
@@ -154,13 +159,23 @@ class ChangeLog:
         self._maybe_trim()
         return entries
 
-    def since(self, seq: int, limit: int) -> list[Change]:
-        """Entries with ``seq`` above this one, oldest first; at most ``limit`` (which ones then is
-        chromadb's choice: a reader that gets ``limit`` repairs in full)."""
-        with self._guard("read the change log"):
-            got = self._collection.get(where={"seq": {"$gt": int(seq)}}, limit=limit, include=["metadatas"])
-        metas = got["metadatas"] or [None] * len(got["ids"])
-        out = [c for c in (_change(i, m) for i, m in zip(got["ids"], metas, strict=True)) if c is not None]
+    def since(self, seq: int, limit: int | None) -> list[Change]:
+        """Entries with ``seq`` above this one, oldest first; at most ``limit`` (then which ones is
+        chromadb's choice) or, with ``None``, all of them (read :data:`PAGE` at a time)."""
+        out: list[Change] = []
+        offset = 0
+        while limit is None or len(out) < limit:
+            size = PAGE if limit is None else min(PAGE, limit - len(out))
+            with self._guard("read the change log"):
+                got = self._collection.get(
+                    where={"seq": {"$gt": int(seq)}}, limit=size, offset=offset, include=["metadatas"]
+                )
+            ids = list(got["ids"])
+            metas = got["metadatas"] or [None] * len(ids)
+            out.extend(c for c in (_change(i, m) for i, m in zip(ids, metas, strict=True)) if c is not None)
+            if len(ids) < size:
+                break
+            offset += size
         out.sort(key=lambda c: (c.seq, c.id))
         return out
 
@@ -178,4 +193,4 @@ class ChangeLog:
 
     def entries(self) -> Iterator[Change]:
         """Every entry (tests, diagnostics), oldest first."""
-        yield from self.since(-1, max(1, int(self._collection.count())))
+        yield from self.since(-1, None)

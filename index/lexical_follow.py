@@ -13,17 +13,19 @@ The cursor (with the log's id) is kept in the lexical index's own sidecar
 (:meth:`~index.lexical.LexicalIndex.set_follow_state`, one SQLite transaction), written after
 what it covers is applied. It means: every entry up to here is settled. An entry is *settled*
 once the store shows what it announced (that hash, or no record), once the same writer has a
-later entry for the article, or :data:`~index.changelog.SETTLE_S` after its ``seq``; the cursor
-stays below the oldest unsettled entry and :data:`~index.changelog.VISIBLE_WITHIN_S` below the
-newest entry read (the writers' clocks, so a reader's own clock does not matter; see
-:mod:`index.changelog`); entries read again are skipped by id. After a full repair the cursor is
-this machine's clock less :data:`~index.changelog.SETTLE_S`.
+later entry for the article, or :data:`~index.changelog.SETTLE_S` after its ``seq``; until then
+it is checked again on every tail (from memory) and the cursor on disk stays below it. A read
+starts at the newest entry read less :data:`~index.changelog.VISIBLE_WITHIN_S` (an entry taken
+just before it may still appear; the writers' clocks, so the reader's own does not matter), and
+at the newest entry itself once that has stayed the newest for as long (so an idle tail reads
+nothing); entries read again are skipped by id. See :mod:`index.changelog` for the clocks.
 
 A full repair (:func:`index.retrieval.reconcile`: every article hash compared with the store's)
 replaces the tail when the index has no cursor (new, rebuilt, or built before the log), when it
 followed another log (the store was reset, or it is another server), when its cursor is older than
 half of :data:`~index.changelog.RETAIN_S` (entries may have been trimmed), or when more than
-:data:`MAX_TAIL` entries wait.
+:data:`MAX_TAIL` entries wait. After it, the entries of the last :data:`~index.changelog.SETTLE_S`
+(by this machine's clock) are read once, all of them, and checked like any others.
 """
 
 from __future__ import annotations
@@ -40,8 +42,9 @@ from .store import ChunkStore
 
 FOLLOW_INTERVAL_S = 0.25
 """A follower reads the log at most this often (a search in between uses the index as it is)."""
-MAX_TAIL = 2000
-"""More entries than this after the cursor: a full repair is cheaper than applying them one by one."""
+MAX_TAIL = 20_000
+"""More entries than this in one read: a full repair (it reads every article hash of the store once)
+instead of reading and checking them all."""
 
 
 @dataclass
@@ -72,7 +75,11 @@ class LexicalFollower:
         self.interval = interval
         self._clock = clock
         self._checked: float | None = None
+        self._floor: int | None = None  # no read starts below this (the cursor this process began at)
+        self._high: int | None = None  # the newest seq read
+        self._high_at = 0.0  # when it was first read (this process's clock)
         self._settled: dict[str, int] = {}  # entry id → seq, for entries read again in the window
+        self._unsettled: dict[str, Change] = {}  # checked again on every tail until settled
         self._lock = threading.Lock()
 
     def catch_up(self, *, force: bool = False) -> FollowReport | None:
@@ -98,34 +105,65 @@ class LexicalFollower:
         state = self.lexical.follow_state()
         if state is None or state[0] != log.log_id or now - state[1] > seconds_us(RETAIN_S / 2):
             return self._full(now)
-        cursor = state[1]
-        entries = log.since(cursor, MAX_TAIL + 1)
-        if len(entries) > MAX_TAIL:
+        if self._floor is None:  # the first tail of this process: from the cursor on disk
+            self._floor = state[1]
+        report = self._tail(log.since(self._window(), MAX_TAIL + 1), now)
+        if report is None:
             return self._full(now)
-        fresh = [e for e in entries if e.id not in self._settled]
+        cursor = min([self._window(), *(e.seq - 1 for e in self._unsettled.values())])
+        if cursor > state[1]:
+            self.lexical.set_follow_state(log.log_id, cursor)
+        return report
+
+    def _window(self) -> int:
+        """Where the next read starts: the newest entry read, less :data:`VISIBLE_WITHIN_S` until
+        it has stayed the newest for that long (an entry taken before it may still appear)."""
+        assert self._floor is not None
+        if self._high is None:
+            return self._floor
+        quiet = self._clock() - self._high_at >= VISIBLE_WITHIN_S
+        return max(self._floor, self._high if quiet else self._high - seconds_us(VISIBLE_WITHIN_S))
+
+    def _tail(self, entries: list[Change], now: int, *, limit: bool = True) -> FollowReport | None:
+        """Apply the store's state for what these entries (and those not settled before) name;
+        ``None`` when there are more than :data:`MAX_TAIL` (and ``limit``)."""
+        if limit and len(entries) > MAX_TAIL:
+            return None
+        fresh = [e for e in entries if e.id not in self._settled and e.id not in self._unsettled]
+        check = [*fresh, *self._unsettled.values()]
         report = FollowReport(entries=len(fresh))
-        truth = self._apply({e.article_id for e in fresh}, report) if fresh else {}
+        truth = self._apply({e.article_id for e in check}, report) if check else {}
         latest: dict[tuple[str, str], int] = {}
-        for e in fresh:
+        for e in check:
             latest[e.writer, e.article_id] = max(e.seq, latest.get((e.writer, e.article_id), e.seq))
-        unsettled = [e for e in fresh if not _settled(e, truth, latest, now)]
-        report.unsettled = len(unsettled)
-        waiting = {e.id for e in unsettled}
-        self._settled.update((e.id, e.seq) for e in fresh if e.id not in waiting)
-        newest = max((e.seq for e in entries), default=cursor)  # the writers' clocks, not this one's
-        moved = min(newest - seconds_us(VISIBLE_WITHIN_S), min((e.seq for e in unsettled), default=newest) - 1)
-        if moved > cursor:
-            self.lexical.set_follow_state(log.log_id, moved)
-            self._settled = {i: s for i, s in self._settled.items() if s > moved}  # never read again
+        self._unsettled = {e.id: e for e in check if not _settled(e, truth, latest, now)}
+        self._settled.update((e.id, e.seq) for e in check if e.id not in self._unsettled)
+        report.unsettled = len(self._unsettled)
+        newest = max((e.seq for e in entries), default=None)  # the writers' clocks, not this one's
+        if newest is not None and (self._high is None or newest > self._high):
+            self._high, self._high_at = newest, self._clock()
+        start = self._window()
+        self._settled = {i: seq for i, seq in self._settled.items() if seq > start}  # never read again
         return report
 
     def _full(self, now: int) -> FollowReport:
         """The repair on open, for when the log cannot be trusted to cover what is missing."""
         diff = reconcile(self.store, self.lexical)
-        # Entries of the last SETTLE_S may announce commits the repair did not see yet: read again.
-        self.lexical.set_follow_state(self.store.changes.log_id, now - seconds_us(SETTLE_S))
-        self._settled.clear()
-        return FollowReport(full=True, indexed=diff.to_index, dropped=diff.extra)
+        # Entries of the last SETTLE_S may announce commits the repair did not see yet: they are
+        # read once now (however many: a repair is never repeated for them), and settled.
+        floor = now - seconds_us(SETTLE_S)
+        self._floor, self._high, self._settled, self._unsettled = floor, None, {}, {}
+        log = self.store.changes
+        tail = self._tail(log.since(floor, None), now, limit=False)
+        assert tail is not None
+        self.lexical.set_follow_state(log.log_id, min([self._window(), *(e.seq - 1 for e in self._unsettled.values())]))
+        return FollowReport(
+            full=True,
+            entries=tail.entries,
+            indexed=[*diff.to_index, *tail.indexed],
+            dropped=[*diff.extra, *tail.dropped],
+            unsettled=tail.unsettled,
+        )
 
     def _apply(self, article_ids: set[str], report: FollowReport) -> dict[str, str]:
         """Make the lexical index hold these articles as the store commits them; the store's

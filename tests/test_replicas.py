@@ -116,6 +116,28 @@ def test_the_tail_is_rate_limited(replicas: Replicas) -> None:
     assert report is not None and report.indexed == ["oasis-library"]
 
 
+def test_an_idle_tail_reads_nothing_once_the_newest_entry_has_stayed_newest(replicas: Replicas) -> None:
+    now = [100.0]
+    store = replicas.b.store
+    follower = LexicalFollower(store, replicas.b.lexical, clock=lambda: now[0])
+    read: list[int] = []
+    since = store.changes.since
+
+    def counted(seq: int, limit: int | None) -> list[changelog.Change]:
+        got = since(seq, limit)
+        read.append(len(got))
+        return got
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(store.changes, "since", counted)
+        replicas.a.ingest_records([LIBRARY])
+        for step in (0.0, 1.0, changelog.VISIBLE_WITHIN_S, 1.0):
+            now[0] += step
+            follower.catch_up(force=True)
+    # rain (the fixture's) and the library: read again while the library's entry is recent, not after
+    assert read[:2] == [2, 2] and read[2:] == [0, 0], read
+
+
 def test_a_replica_that_reads_the_entry_before_the_commit_applies_the_commit_later(replicas: Replicas) -> None:
     """The entry is written just before the records: a reader in between sees a change not made yet."""
     a, b = replicas.a, replicas.b
