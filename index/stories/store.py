@@ -28,9 +28,9 @@ from ..errors import StoreError
 from ..lexical_sync import Diff
 from .credits import wire_credit
 from .fingerprint import band_keys, body_fingerprint, near_identical, sentence_prints, word_set
-from .grouping import ArticleRow, Story, StoryArticle, group, origins
+from .grouping import MAX_DEGREE, SAME_SOURCE_MAX, ArticleRow, Story, StoryArticle, boilerplate, group, origins
 
-SCHEMA = 2
+SCHEMA = 3
 MAX_COPIES = 50
 """A sentence found in more articles than this is boilerplate: it links nothing."""
 MAX_CANDIDATES = 200
@@ -338,19 +338,22 @@ class StoryIndex:
         out.sort(key=lambda s: (-(s.last or dt.date.min).toordinal(), s.id))
         return out
 
-    def links(self, *, near_only: bool = False) -> list[tuple[SentenceCopy, SentenceCopy]]:
+    def links(self, *, near_only: bool = False, templates: bool = False) -> list[tuple[SentenceCopy, SentenceCopy]]:
         """Every linked sentence pair once (for measurement): ``(a's sentence, b's sentence)``, both with
-        the pair's similarity; ``near_only`` leaves out identical fingerprints."""
+        the pair's similarity; ``near_only`` leaves out identical fingerprints; template text
+        (:func:`~.grouping.boilerplate`) is left out unless ``templates``."""
         with self._lock:
             rows = self._db.execute(
-                'SELECT l.a, s.start, s."end", l.b, o.start, o."end", l.sim, s.fp = o.fp FROM links l '
+                'SELECT l.a, l.ea, s.start, s."end", l.b, l.eb, o.start, o."end", l.sim, s.fp = o.fp FROM links l '
                 "JOIN sentences s ON s.article_id = l.a AND s.pos = l.pa "
                 "JOIN sentences o ON o.article_id = l.b AND o.pos = l.pb WHERE l.a < l.b"
             ).fetchall()
+            articles = {r.id: r for r in self._rows()}
+        skip = set() if templates else boilerplate(articles, [(r[0], r[1], r[4], r[5]) for r in rows])
         return [
             (SentenceCopy(a, sa, ea, sim), SentenceCopy(b, sb, eb, sim))
-            for a, sa, ea, b, sb, eb, sim, same in rows
-            if not (near_only and same)
+            for a, pa, sa, ea, b, pb, sb, eb, sim, same in rows
+            if not (near_only and same) and (a, pa) not in skip and (b, pb) not in skip
         ]
 
     def copies(self, article_id: str, start: int, end: int) -> list[SentenceCopy]:
@@ -358,10 +361,23 @@ class StoryIndex:
         article that overlap ``[start, end)``, each other article's best first."""
         with self._lock:
             rows = self._db.execute(
-                'SELECT l.b, o.start, o."end", l.sim FROM sentences s '
+                'SELECT l.ea, l.b, l.eb, o.start, o."end", l.sim FROM sentences s '
                 "JOIN links l ON l.a = s.article_id AND l.pa = s.pos "
                 "JOIN sentences o ON o.article_id = l.b AND o.pos = l.pb "
                 'WHERE s.article_id = ? AND s.start < ? AND s."end" > ? ORDER BY l.b, l.sim DESC, o.start',
                 (article_id, end, start),
             ).fetchall()
-        return [SentenceCopy(b, s, e, sim) for b, s, e, sim in rows]
+            ids = [article_id, *{r[1] for r in rows}]
+            marks = ",".join("?" * len(ids))
+            sql = f"SELECT id, source FROM articles WHERE id IN ({marks})"
+            source = dict(self._db.execute(sql, ids).fetchall()) if len(ids) <= _STEP else {}
+        by_sentence: dict[int, set[str]] = defaultdict(set)
+        for ea, b, _, _, _, _ in rows:
+            by_sentence[ea].add(b)
+        mine = source.get(article_id, "")
+        template = {
+            ea
+            for ea, others in by_sentence.items()
+            if len(others) > MAX_DEGREE or (mine and sum(source.get(o) == mine for o in others) > SAME_SOURCE_MAX)
+        }
+        return [SentenceCopy(b, s, e, sim) for ea, b, _, s, e, sim in rows if ea not in template]
