@@ -83,6 +83,12 @@ def test_timeline_view_from_an_answer(server: BackgroundServer) -> None:
             page.screenshot(path=str(ARTIFACTS / "web-timeline.png"), full_page=True)
             page.click("#timeline-close")
             expect(page.locator("#timeline")).to_be_hidden()
+            # a question with time intent says so under its answer
+            page.fill("#question", "ما آخر أخبار محطة تحلية المياه في الواحة؟")
+            page.press("#question", "Enter")
+            latest = page.locator("li.msg.assistant").nth(1)
+            expect(latest.locator(".footer")).to_contain_text("newest first", timeout=30_000)
+            expect(answer.locator(".footer")).not_to_contain_text("newest first")
             assert errors == [], f"JavaScript errors on the page: {errors}"
         finally:
             browser.close()

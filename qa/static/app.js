@@ -226,8 +226,10 @@ function renderAnswer(item, answer, asked) {
     item.append(refs);
   }
   const seconds = answer.timings && answer.timings.total;
-  const footer = [answer.mode, answer.model, seconds ? `${seconds.toFixed(2)} s` : ""].filter(Boolean).join(" · ");
-  const foot = element("div", "footer", footer);
+  const t = answer.time;
+  const period = t && t.since ? `${t.since} – ${t.until}` : t && t.latest ? "الأحدث أولًا · newest first" : "";
+  const parts = [period, answer.mode, answer.model, seconds ? `${seconds.toFixed(2)} s` : ""];
+  const foot = element("div", "footer", parts.filter(Boolean).join(" · "));
   const topic = answer.question || asked;
   if (topic) {
     const open = element("button", "quiet timeline-open", "الخط الزمني · Timeline");
