@@ -216,3 +216,26 @@ def test_citations_are_corroborated_with_verified_offsets(tmp_path: Path) -> Non
     gone = corroborate(answer, index, lambda aid: None if aid == "sabq" else texts.get(aid))
     assert [c.article_id for c in gone.citations[0].corroborated_by] == ["okaz"]
     index.close()
+
+
+def test_sentences_stating_different_numbers_are_not_copies() -> None:
+    a = "وبين أنه بذلك يصبح عدد المستفيدين الذين تم تخريجهم من الدورتين بمركزي المناصحة بالرياض وجدة 36 خريجًا."
+    b = "وبين أنه بذلك يصبح عدد المستفيدين الذين تم تخريجهم من الدورتين بمركزي المناصحة بالرياض وجدة (63) خريجاً."
+    assert near_identical(word_set(sentence_key(a)), word_set(sentence_key(b))) == 0
+    c = b.replace("(63)", "(36)")
+    assert near_identical(word_set(sentence_key(a)), word_set(sentence_key(c))) > 0
+
+
+def test_a_newspapers_footer_is_no_evidence(tmp_path: Path) -> None:
+    footer = "للتواصل مع الكاتب ارسل رسالة قصيرة تبدأ بالرمز ثم مسافة ثم نص الرسالة إلى الرقم المعروف"
+    columns = [
+        article(f"col{i}", f"{topic} في مقال اليوم عن شأن مختلف تماما عن غيره من المقالات.\n{footer}\n", "المدينة")
+        for i, topic in enumerate(["التعليم", "الصحة", "الإسكان", "النقل", "الرياضة"])
+    ]
+    index = StoryIndex(tmp_path / "s.sqlite3")
+    index.upsert_articles(columns)
+    assert index.stories() == []  # the shared footer groups nothing
+    start = columns[0].text.index(footer)
+    assert index.copies("col0", start, start + len(footer)) == []  # and corroborates nothing
+    assert index.links() == [] and len(index.links(templates=True)) >= 10
+    index.close()
