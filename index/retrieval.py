@@ -139,14 +139,14 @@ def reconcile(store: ChunkStore, lexical: LexicalIndex) -> Diff:
     diff = lexical.diff(hashes)
     if diff.clean:
         return diff
-    for article_id in diff.extra:
-        lexical.delete_article(article_id)
     todo = set(diff.to_index)
-    if todo:
-        if len(todo) > len(hashes) // 2:
-            lexical.rebuild(store.iter_passages(), content_hashes=hashes)
-        else:  # only these articles' chunks are read, and indexed in one commit
-            got = store.committed_passages(sorted(todo))
-            passages = [p for _, chunks in got.values() for p in chunks]
-            lexical.upsert(passages, content_hashes={a: h for a, (h, chunks) in got.items() if chunks})
+    if len(todo) + len(diff.extra) > len(hashes) // 2:  # most of it (e.g. the store was reset): anew
+        lexical.rebuild(store.iter_passages(), content_hashes=hashes)
+        return diff
+    for article_id in diff.extra:  # one tantivy commit each
+        lexical.delete_article(article_id)
+    if todo:  # only these articles' chunks are read, and indexed in one commit
+        got = store.committed_passages(sorted(todo))
+        passages = [p for _, chunks in got.values() for p in chunks]
+        lexical.upsert(passages, content_hashes={a: h for a, (h, chunks) in got.items() if chunks})
     return diff

@@ -260,3 +260,18 @@ def test_old_entries_are_trimmed(tmp_path: Path) -> None:
             log._trimmed_at = None
             log.append([("newest", "upsert", "h")])
         assert [e.article_id for e in log.entries()] == ["newest"]
+
+
+def test_a_repair_that_drops_most_of_the_index_builds_it_anew(replicas: Replicas) -> None:
+    """After a reset (``sanad reindex``) every article is extra: one new generation, not a commit each."""
+    a, b = replicas.a, replicas.b
+    a.ingest_records([LIBRARY])
+    caught_up(b)
+    a.store.reset()
+    deleted: list[str] = []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(LexicalIndex, "delete_article", lambda self, article_id: deleted.append(article_id))
+        b.store.reset()  # b's client on the same collections (on a server it would be another client)
+        report = caught_up(b)
+    assert report.full and sorted(report.dropped) == ["oasis-library", "rain"] and deleted == []
+    assert b.lexical.article_hashes() == {}
