@@ -104,3 +104,10 @@ def test_no_time_words_no_change(env: dict[str, str]) -> None:
 def test_bad_as_of_exits_2(env: dict[str, str]) -> None:
     proc = run_sanad(env, "timeline", TOPIC, "--as-of", "2025-13-01", check=False)
     assert proc.returncode == 2 and "not a date" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_timeline_help_imports_no_model_or_store(env: dict[str, str]) -> None:
+    proc = run_sanad(env, "timeline", "-h", extra_env={"PYTHONPROFILEIMPORTTIME": "1"})
+    assert "usage: sanad timeline" in proc.stdout and "--as-of" in proc.stdout and "exit status" in proc.stdout
+    names = {line.rsplit("|", 1)[1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
+    assert not names & {"torch", "chromadb", "openai", "numpy"}, names & {"torch", "chromadb", "openai", "numpy"}
