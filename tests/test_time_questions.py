@@ -231,3 +231,14 @@ def test_a_year_in_a_question_over_undated_paragraphs_changes_nothing(tmp_path: 
             p.chunk_id for p in a.retriever.retrieve(question, k, None)
         ]
     a.close()
+
+
+def test_chat_turns_resolve_time_words_against_as_of(assistant: Assistant) -> None:
+    from qa.session import ChatSession
+
+    session = ChatSession()
+    answer = assistant.chat(session, "ماذا حدث لمحطة تحلية المياه في الواحة الأسبوع الماضي؟", as_of=AS_OF)
+    assert answer.time is not None and (answer.time.since, answer.time.until) == (date(2025, 9, 29), date(2025, 10, 5))
+    assert {name(c.article_id) for c in answer.citations} <= {"desal-contract", "desal-contract-wire", "water-history"}
+    plain = assistant.chat(session, "كم تنتج محطة تحلية المياه في الواحة يوميا؟", as_of=AS_OF)
+    assert plain.time is None
