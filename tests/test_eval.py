@@ -136,7 +136,8 @@ def test_f1_uses_arabic_normalisation() -> None:
 
 
 def test_distractors_from_a_zip_up_to_a_limit(tmp_path: Path) -> None:
-    """Distractors are read like `sanad ingest` reads them (zips too), errors skipped, capped at N articles."""
+    """Distractors are read like `sanad ingest` reads them (zips too), errors skipped, capped at N distinct
+    texts (a copy under another URL is indexed too: the story index groups the two)."""
     ar = _squad(tmp_path / "ar.json", 0)
     news = [{"url": f"http://paper.example/{i}", "title": f"خبر {i}", "content": f"خبر رقم {i} عن الطقس في المدينة."}
             for i in range(6)]  # fmt: skip
@@ -147,12 +148,12 @@ def test_distractors_from_a_zip_up_to_a_limit(tmp_path: Path) -> None:
         zf.writestr("day.json", json.dumps(news, ensure_ascii=False))
     settings = Settings(home=tmp_path / "home", embedder="testhash")
     report = evaluate(ar, settings=settings, distractors=[archive], distractor_limit=4, methods=["lexical"], k=3)
-    assert report.articles == 3 and report.distractor_articles == 4
-    assert report.distractor_chunks == 4 and report.chunks == 7
+    assert report.articles == 3 and report.distractor_articles == 5
+    assert report.distractor_chunks == 5 and report.chunks == 8
     # the gold context still wins for its question: distractors share no terms with the questions
     assert report.methods[0].as_dict()["R@1"] == 1.0
     unlimited = evaluate(ar, settings=settings, distractors=[archive], methods=["lexical"], k=3)
-    assert unlimited.distractor_articles == 6
+    assert unlimited.distractor_articles == 7  # six texts, one of them twice
 
 
 def test_distractor_limit_must_be_positive(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
