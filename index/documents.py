@@ -90,7 +90,8 @@ class Passage(BaseModel):
     score: float = 0.0
     scores: dict[str, float] = Field(default_factory=dict, description="Per-retriever scores/ranks (dense, lexical…).")
     copies: list[PassageCopy] = Field(
-        default_factory=list, description="Near-duplicate passages of other articles folded into this hit (index.stories)."
+        default_factory=list,
+        description="Near-duplicate passages of other articles folded into this hit (index.stories).",
     )
 
 
