@@ -65,14 +65,9 @@ print(json.dumps(out))
 
 
 def cpu_flags() -> list[str]:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("flags"):
-                have = set(line.split(":", 1)[1].split())
-                return [f for f in FLAGS if f in have]
-    except OSError:
-        pass
-    return []
+    from index.e5_embedder import read_cpu_flags
+
+    return [f for f in FLAGS if f in (read_cpu_flags() or frozenset())]
 
 
 def env_for(home: Path, src: Path | None) -> dict[str, str]:

@@ -48,14 +48,9 @@ STAGES = ("read", "chunk", "embed", "sentences", "store", "lexical", "tokens")
 
 
 def cpu_flags() -> list[str]:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("flags"):
-                have = set(line.split(":", 1)[1].split())
-                return [f for f in FLAGS if f in have]
-    except OSError:
-        pass
-    return []
+    from index.e5_embedder import read_cpu_flags
+
+    return [f for f in FLAGS if f in (read_cpu_flags() or frozenset())]
 
 
 def write_slice(folder: Path, n: int, out: Path) -> int:

@@ -37,6 +37,7 @@ def is_supported(name: str) -> bool:
     files without an extension; others are skipped when their content is seen)."""
     return Path(name).suffix.lower() in SUPPORTED_SUFFIXES or is_tar(name) or not Path(name).suffix
 
+
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
 _FM_KEY = re.compile(r"([A-Za-z_][\w-]*)[ \t]*:[ \t]*(.*)")
 _LINE_END = re.compile(r"\r\n?|\n")

@@ -257,7 +257,6 @@ def test_a_truncated_or_corrupt_archive_is_reported_and_the_rest_is_ingested(tmp
     assert "no readable files in the archive" in messages["empty.tar.gz"]
 
 
-
 def test_a_member_name_that_is_not_utf8_is_read_with_a_replacement_character(tmp_path: Path) -> None:
     archive = tmp_path / "names.tar"
     with tarfile.open(archive, "w", format=tarfile.GNU_FORMAT, encoding="latin-1") as tar:
