@@ -29,6 +29,18 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
+OASIS_ARTICLE = {
+    "id": "oasis-library",
+    "title": "مكتبة عامة جديدة في الواحة",
+    "text": (
+        "افتتحت بلدية الواحة مكتبة عامة جديدة تضم خمسة وأربعين ألف كتاب. "
+        "وتفتح المكتبة أبوابها يوميا من التاسعة صباحا حتى العاشرة مساء. "
+        "وقالت أمينة المكتبة إن قاعة الأطفال تتسع لستين طفلا."
+    ),
+    "date": "2025-04-02",
+    "source": "sanad-tests",
+}
+"""An article in no sample: the shipped tests ingest it over HTTP and look for it."""
 ARTIFACTS = ROOT / "artifacts"
 ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[=>]")
 PROMPT = "› "

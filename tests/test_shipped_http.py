@@ -13,23 +13,13 @@ from typing import Any
 import httpx
 import openai
 import pytest
-from procs import SAMPLES, run_sanad, sanad_serve, user_env
+from procs import OASIS_ARTICLE, SAMPLES, run_sanad, sanad_serve, user_env
 
 pytestmark = pytest.mark.shipped
 
 DESAL_Q = "كم تبلغ الطاقة الإنتاجية لمحطة تحلية المياه؟"
 KEY = "shipped-key"
-NEW_ARTICLE = {
-    "id": "oasis-library",
-    "title": "مكتبة عامة جديدة في الواحة",
-    "text": (
-        "افتتحت بلدية الواحة مكتبة عامة جديدة تضم خمسة وأربعين ألف كتاب. "
-        "وتفتح المكتبة أبوابها يوميا من التاسعة صباحا حتى العاشرة مساء. "
-        "وقالت أمينة المكتبة إن قاعة الأطفال تتسع لستين طفلا."
-    ),
-    "date": "2025-04-02",
-    "source": "sanad-tests",
-}
+NEW_ARTICLE = OASIS_ARTICLE
 
 
 def home_with_samples(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:

@@ -13,21 +13,11 @@ from typing import Any
 
 import httpx
 import pytest
-from procs import SAMPLES, chroma_run, run_sanad, sanad_serve, user_env
+from procs import OASIS_ARTICLE, SAMPLES, chroma_run, run_sanad, sanad_serve, user_env
 
 pytestmark = pytest.mark.shipped
 
-ARTICLE = {
-    "id": "oasis-library",
-    "title": "مكتبة عامة جديدة في الواحة",
-    "text": (
-        "افتتحت بلدية الواحة مكتبة عامة جديدة تضم خمسة وأربعين ألف كتاب. "
-        "وتفتح المكتبة أبوابها يوميا من التاسعة صباحا حتى العاشرة مساء. "
-        "وقالت أمينة المكتبة إن قاعة الأطفال تتسع لستين طفلا."
-    ),
-    "date": "2025-04-02",
-    "source": "sanad-tests",
-}
+ARTICLE = OASIS_ARTICLE
 QUERY = "مكتبة الواحة العامة وأربعين ألف كتاب"
 WITHIN_S = 1.0
 
