@@ -222,6 +222,7 @@ class Indexer:
         todo: list[tuple[Article, Outcome]] = []
         seen_text: dict[str, str] = {}
         seen_ids: set[str] = set()
+        self._tokens_told = 0  # the token budget is per run
         with report.timed("read"):
             self._read(items, report, known, todo, seen_text, seen_ids, progress, limit)
         self._index(todo, report, progress)
@@ -359,28 +360,26 @@ class Indexer:
                         key = (article.id, (span.start, span.end))
                         pooled[key] = pooled[key] + row if key in pooled else row
             offset += len(chunks)
-        per_article: list[tuple[str, list[Span], str]] = []
-        missing: list[tuple[str, Span]] = []
-        for article, _, chunks in group:
-            spans = sorted({(s.start, s.end) for c in chunks for s in c.sentences})
-            per_article.append((article.id, spans, article.text))
-            missing += [(article.text, sp) for sp in spans if (article.id, sp) not in pooled]
-        by_key: dict[tuple[str, Span], NDArray[np.float32]] = {}
+        spans = {a.id: sorted({(s.start, s.end) for c in chunks for s in c.sentences}) for a, _, chunks in group}
+        texts = {a.id: a.text for a, _, _ in group}
+        missing = [(aid, sp) for aid, row in spans.items() for sp in row if (aid, sp) not in pooled]
         if missing:
             with report.timed("sentences"):
-                alone = embed_in_batches(self.embedder, [t[a:b] for t, (a, b) in missing], "passage", self.batch_size)
-            by_key = dict(zip(missing, alone, strict=True))
-        items = []
-        for article_id, spans, text in per_article:
-            rows = [pooled.get((article_id, sp)) for sp in spans]
-            vectors = l2_normalise(
-                np.vstack([r if r is not None else by_key[(text, sp)] for r, sp in zip(rows, spans, strict=True)])
+                alone = embed_in_batches(
+                    self.embedder, [texts[aid][a:b] for aid, (a, b) in missing], "passage", self.batch_size
+                )
+            pooled.update(zip(missing, alone, strict=True))
+        return [
+            (
+                aid,
+                [sentence_id(aid, a, b, texts[aid][a:b]) for a, b in row],
+                l2_normalise(np.vstack([pooled[(aid, sp)] for sp in row])),
             )
-            ids = [sentence_id(article_id, a, b, text[a:b]) for a, b in spans]
-            items.append((article_id, ids, vectors))
-        return items
+            for aid, row in spans.items()
+        ]
 
     def _tell_tokens(self, chunks: Sequence[Chunk], encoded: Sequence[PassageEncoding]) -> None:
+        """Tell the token sink the chunks' token states while this run is within ``token_budget``."""
         assert self.token_sink is not None
         told: list[tuple[str, NDArray[np.float32]]] = []
         for chunk, enc in zip(chunks, encoded, strict=True):

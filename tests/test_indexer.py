@@ -209,6 +209,10 @@ def test_the_token_sink_stops_at_its_budget(tmp_path: Path) -> None:
     indexer = Indexer(embedder, store, chunk_tokens=20, token_sink=told.extend, token_budget=one)
     indexer.ingest([Article(id="a", text=ARTICLE_A), Article(id="b", text=ARTICLE_B)])
     assert told and sum(states.size * 2 for _, states in told) <= one
+    # the budget is per run: a later ingest (e.g. through a long-running server) tells again
+    before = len(told)
+    indexer.ingest([Article(id="c", text=ARTICLE_B.replace("الكتاب", "الفنون"))])
+    assert len(told) > before
 
 
 def test_an_embedder_without_a_pass_still_gets_sentence_vectors(tmp_path: Path) -> None:
