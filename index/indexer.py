@@ -48,6 +48,10 @@ class StorySink(Protocol):
 
     def delete_article(self, article_id: str) -> None: ...
 
+    def regroup(self) -> None:
+        """Group what the run changed into stories (once per ingest or forget, not per group)."""
+        ...
+
 
 @dataclass
 class Skipped:
@@ -226,6 +230,9 @@ class Indexer:
         with report.timed("read"):
             self._read(items, report, known, todo, seen_text, seen_ids, progress, limit)
         self._index(todo, report, progress)
+        if self.stories is not None:
+            with report.timed("stories"):
+                self.stories.regroup()
         report.seconds = time.perf_counter() - started
         return report
 
@@ -396,4 +403,5 @@ class Indexer:
             self.lexical.delete_article(article_id)
         if self.stories is not None:
             self.stories.delete_article(article_id)
+            self.stories.regroup()
         return removed

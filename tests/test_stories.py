@@ -133,6 +133,23 @@ def _indexer(home: Path) -> tuple[Indexer, ChunkStore, StoryIndex]:
     return Indexer(embedder, store, stories=stories, chunk_tokens=40), store, stories
 
 
+def test_ingest_and_forget_group_before_any_reader_asks(tmp_path: Path) -> None:
+    """The grouping is the writer's work, done once at the end of an ingest or a forget: the
+    first question after it (another process, or this one) only reads."""
+    indexer, store, stories = _indexer(tmp_path)
+
+    def dirty() -> bool:
+        row = stories._db.execute("SELECT value FROM meta WHERE key='dirty'").fetchone()
+        return row is not None and row[0] == "1"
+
+    report = indexer.ingest(corpus())
+    assert not dirty() and "stories" in report.stages
+    indexer.forget("okaz")
+    assert not dirty()
+    store.close()
+    stories.close()
+
+
 def test_ingest_keeps_exact_copies_and_forget_shrinks_the_story(tmp_path: Path) -> None:
     indexer, store, stories = _indexer(tmp_path)
     report = indexer.ingest(corpus())

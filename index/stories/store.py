@@ -264,6 +264,11 @@ class StoryIndex:
 
     # --- reading ---------------------------------------------------------------------------
 
+    def regroup(self) -> None:
+        """Recompute the stories now if something changed since the last grouping (the indexer
+        calls it once at the end of an ingest or a forget, so a question never pays for it)."""
+        self._grouped()
+
     def _grouped(self) -> None:
         """Recompute the stories when something changed since the last grouping."""
         with self._lock:
