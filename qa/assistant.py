@@ -97,7 +97,6 @@ class Assistant(Collaborators):
         """The dated events about ``query`` in date order (:mod:`qa.timeline`)."""
         from .timeline import build_timeline
 
-        self.warm_up()
         query = self.check_question(query, "query")
         return build_timeline(
             query,
@@ -160,13 +159,8 @@ class Assistant(Collaborators):
 
     def _texts(self, passages: Sequence[Passage]) -> dict[str, str]:
         """Article texts behind the passages (an article forgotten meanwhile is left out)."""
-        texts = {}
-        for article_id in {p.article_id for p in passages}:
-            try:
-                texts[article_id] = self.store.get_article(article_id).text
-            except NotFoundError:
-                continue
-        return texts
+        found = {i: self._article_or_none(i) for i in {p.article_id for p in passages}}
+        return {i: article.text for i, article in found.items() if article is not None}
 
     def chat(
         self,

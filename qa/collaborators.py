@@ -261,8 +261,6 @@ class Collaborators:
             self.close()
             self._reset_index()
 
-    # --- the job ------------------------------------------------------------------------
-
     def close(self) -> None:
         """Release the store's connections (chromadb's HTTP client keeps sockets open otherwise)."""
         if self._store is not None:
