@@ -29,13 +29,13 @@ writers' clocks differ by less than :data:`VISIBLE_WITHIN_S` less the time an en
 full repair, which starts from the reader's own clock less :data:`SETTLE_S`, reader and writers
 agree within that.
 
-Trimming. Entries older than :data:`RETAIN_S` (a day) are deleted by writers, at most once every
-:data:`TRIM_EVERY_S` per process. A day, rather than the last N entries, because what a reader
-needs depends on how long it was away, not on how busy the writers were: any replica that
-searched in the last half day only tails; one whose cursor is older than half of it (or that has
-none, or that followed another log: a reset or another server) does the full repair it did on
-every open before (compare every article hash with the store's). The log of a busy day stays
-small: one entry of ~150 bytes per article change.
+Trimming. Entries older than :data:`RETAIN_S` (a day) are deleted by writers after a commit, at most
+once every :data:`TRIM_EVERY_S` per process (:meth:`ChangeLog.maybe_trim`). A day, rather than the
+last N entries, because what a reader needs depends on how long it was away, not on how busy the
+writers were: any replica that searched in the last half day only tails; one whose cursor is older
+than half of it (or that has none, or that followed another log: a reset or another server) does the
+full repair it did on every open before (compare every article hash with the store's). The log of a
+busy day stays small: one entry of ~150 bytes per article change.
 """
 
 from __future__ import annotations
@@ -156,7 +156,6 @@ class ChangeLog:
                     for e in entries
                 ],
             )
-        self._maybe_trim()
         return entries
 
     def since(self, seq: int, limit: int | None) -> list[Change]:
@@ -184,7 +183,9 @@ class ChangeLog:
         with self._guard("trim the change log"):
             self._collection.delete(where={"seq": {"$lt": int(before)}})
 
-    def _maybe_trim(self) -> None:
+    def maybe_trim(self) -> None:
+        """Trim what is older than :data:`RETAIN_S`, at most once every :data:`TRIM_EVERY_S`. A writer
+        calls it after the commit its entries announced, never between the two."""
         now = time.monotonic()
         if self._trimmed_at is not None and now - self._trimmed_at < TRIM_EVERY_S:
             return

@@ -135,6 +135,7 @@ class ChunkStore(CommittedStore):
             new = set(ids)
             self._delete_chunks([cid for cid in self._chunk_ids_of(*seen) if cid not in new])
             crash_point("ingest:stale")
+            self.changes.maybe_trim()  # housekeeping, after the commit it must not delay
 
     def replace_sentences(self, items: Sequence[tuple[str, Sequence[str], NDArray[Any]]]) -> None:
         """Sentence vectors, per article ``(article_id, sentence ids, vectors)``: old ones replaced.
@@ -207,6 +208,7 @@ class ChunkStore(CommittedStore):
                 crash_point("forget:chunks")
                 self._sentences.delete(where={"article_id": article_id})
                 crash_point("forget:sentences")
+            self.changes.maybe_trim()
         return len(chunk_ids)
 
     # --- reading ------------------------------------------------------------------------------

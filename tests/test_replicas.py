@@ -259,7 +259,32 @@ def test_old_entries_are_trimmed(tmp_path: Path) -> None:
             mp.setattr(changelog, "now_us", lambda: new.seq + seconds_us(changelog.RETAIN_S) + 1)
             log._trimmed_at = None
             log.append([("newest", "upsert", "h")])
+            log.maybe_trim()
         assert [e.article_id for e in log.entries()] == ["newest"]
+
+
+def test_a_writer_trims_the_log_only_after_the_commit_it_announced(tmp_path: Path) -> None:
+    """Trimming is housekeeping: it must not sit between an entry and its commit (a slow or failing
+    delete there would leave an announced change uncommitted)."""
+    from index.documents import Article
+    from index.indexer import Indexer
+
+    with ChunkStore(HashEmbedder(), path=tmp_path / "chroma") as store:
+        seen: list[tuple[str, bool]] = []
+        trim = store.changes.trim
+
+        def spy(before: int) -> None:
+            seen.append((what, "oasis-library" in store.article_hashes()))
+            trim(before)
+
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(store.changes, "trim", spy)
+            what = "ingest"
+            Indexer(HashEmbedder(), store, sentence_vectors=False).ingest([Article(**LIBRARY)])
+            store.changes._trimmed_at = None
+            what = "forget"
+            store.delete_article("oasis-library")
+        assert seen == [("ingest", True), ("forget", False)]
 
 
 def test_a_repair_that_drops_most_of_the_index_builds_it_anew(replicas: Replicas) -> None:
