@@ -66,6 +66,8 @@ _CLAUSE_STOPS = frozenset(
 _NOT_A_NAME = frozenset(
     normalise("يلتقي التقي التقى يجتمع اجتمع استقبل زار قال اعلن اكد اوضح الجانب جانب الطرف الوفد").split()
 )
+# "The side" of a talk: the word after it is the side's name ("من الجانب التركي"), part of the role.
+_SIDES = frozenset(normalise("الجانب جانب الطرف طرف side").split())
 _PERCENT_Q = frozenset(normalise("نسبة نسبه percentage percent proportion").split())
 
 
@@ -161,6 +163,8 @@ def _name_span(text: str, words: Sequence[tuple[str, int, int]], matched: Sequen
     if not matched:
         return None
     i = _end_of_densest_run(words, matched) + 1
+    if words[i - 1][0] in _SIDES or strip_prefix(words[i - 1][0]) in _SIDES:
+        return None  # the side the question names is not this sentence's (else it would be matched)
     while i < len(words) and (is_stopword(words[i][0]) or words[i][0] in _PARTICIPATION_VERBS):
         i += 1
     picked: list[int] = []

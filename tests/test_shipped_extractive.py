@@ -47,6 +47,14 @@ def test_the_arabic_question_picks_the_answering_sentence(env: dict[str, str]) -
     assert "هاكان فيدان" in answer["short_answer"]["text"]
 
 
+def test_the_other_sides_names_are_no_short_answer(env: dict[str, str]) -> None:
+    """Asked of the Syrian side, the Turkish side's sentence once came back with the short answer
+    "التركي وزيرا الخارجية هاكان فيدان…": a wrong answer stated first."""
+    answer = ask(env, "من شارك في اللقاء من الجانب السوري؟")
+    short = answer.get("short_answer") or {}
+    assert "فيدان" not in short.get("text", ""), answer["answer"]
+
+
 def test_the_english_question_is_answered_with_the_answering_sentence(env: dict[str, str]) -> None:
     answer = ask(env, "Who attended the meeting from the Turkish side?")
     assert answer["language"] == "en"

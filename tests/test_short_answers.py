@@ -14,6 +14,7 @@ from qa.answer_spans import date_spans, number_spans
 from qa.extractive import ExtractiveAnswerer
 from qa.language import insufficient_evidence_text, nothing_asked_text, short_answer_label
 from qa.question_intent import answer_kind, asks_nothing, is_instruction
+from qa.short_answer import SpanSource, find_short_answer
 
 # Our own sentences, in the seed articles' manner (no third-party text).
 ARTICLE = (
@@ -107,6 +108,18 @@ def test_short_answer_is_an_exact_span_of_a_cited_sentence(question: str, expect
     cited = next(c for c in answer.citations if c.n == short.citation)
     assert cited.start <= short.start and short.end <= cited.end
     assert answer.answer.startswith(f"{short_answer_label(answer.language)}: {short.text} [{short.citation}]")
+
+
+def test_a_name_of_another_side_is_no_short_answer() -> None:
+    """The role the question names ends with its side ("من الجانب السوري"): a sentence naming the
+    other side's people does not answer it, and "التركي" is no name."""
+    sentence = "وشارك في اللقاء من الجانب التركي وزيرا الخارجية هاكان فيدان والدفاع يشار غولر."
+    source = [SpanSource(sentence, 100, 1)]
+    other = find_short_answer("من شارك في اللقاء من الجانب السوري؟", "who", source)
+    assert other is None
+    same = find_short_answer("من شارك في اللقاء من الجانب التركي؟", "who", source)
+    assert same is not None and same.text == "وزيرا الخارجية هاكان فيدان والدفاع يشار غولر"
+    assert sentence[same.start - 100 : same.end - 100] == same.text
 
 
 def test_no_short_answer_when_unsure() -> None:
