@@ -24,6 +24,7 @@ from index.rerank import MaxSimReranker, Reranker, token_embedder
 from index.retrieval import DenseRetriever, HybridRetriever, LexicalRetriever, Retriever
 from index.store import ChunkStore
 from index.stories import StoryIndex
+from index.stories import reconcile as reconcile_stories
 from index.token_store import TokenStore
 
 from .corroboration import open_stories
@@ -57,6 +58,7 @@ class Collaborators:
         self._wrap_embedder = wrap_embedder
         self._model_progress = model_progress
         self._lock = threading.RLock()  # builds collaborators once; serialises writes
+        self._follow_lock = threading.Lock()  # one catch-up at a time, applied to every cache open
         self._embedder: Embedder | None = None
         self._queries: QueryMemo | None = None
         self._chat_model: ChatModel | None = None
@@ -145,18 +147,33 @@ class Collaborators:
 
     def follow(self) -> None:
         """Apply what other processes committed to the store since the last look (at most every
-        0.25 s; :mod:`index.lexical_follow`) to the lexical index, if it is open."""
-        if self._follower is not None:
-            self._follower.catch_up()
+        0.25 s; :mod:`index.lexical_follow`) to the lexical index, if it is open, and to the story
+        cache, if that is open too (the articles the follower re-read or dropped; everything after
+        a full repair)."""
+        follower, store = self._follower, self._store
+        if follower is None or store is None:
+            return
+        with self._follow_lock:  # not self._lock: an ingest holds that one for long
+            report = follower.catch_up()
+            if report is not None and self._stories is not None and (report.full or report.indexed or report.dropped):
+                reconcile_stories(store, self._stories, None if report.full else [*report.indexed, *report.dropped])
 
     @property
     def stories(self) -> StoryIndex:
-        """Sentence fingerprints and stories (``index.stories``), a cache refilled from the store on open."""
+        """Sentence fingerprints and stories (``index.stories``), a cache refilled from the store on
+        open and kept in step with other processes' writes by :meth:`follow`."""
         with self._lock:
-            if self._stories is None:
-                path = self.home / "cache" / f"stories-{self.settings.chroma.collection}.sqlite3"
-                self._stories = open_stories(path, self.store)
-            return self._stories
+            opened = self._stories
+            if opened is None:
+                _ = self.lexical  # its follower tells the stories what other processes changed
+                store, path = self.store, self.home / "cache" / f"stories-{self.settings.chroma.collection}.sqlite3"
+        if opened is None:
+            with self._follow_lock:  # a report of the follower is applied once the cache is open
+                if self._stories is None:
+                    self._stories = open_stories(path, store)
+                opened = self._stories
+        self.follow()
+        return opened
 
     @property
     def retriever(self) -> Retriever:

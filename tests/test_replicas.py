@@ -104,6 +104,22 @@ def test_an_edit_and_a_forget_reach_the_other_replica(replicas: Replicas) -> Non
     assert caught_up(b).entries == 0  # nothing new: entries read again are skipped by id
 
 
+def test_stories_follow_the_other_replicas_ingests_and_forgets(replicas: Replicas) -> None:
+    """The story cache is derived like the lexical index: a copy ingested through one replica joins
+    its original's story in the other's, and a forget there splits it again."""
+    a, b = replicas.a, replicas.b
+    copy = {**LIBRARY, "id": "oasis-library-copy", "title": "نسخة"}
+    a.ingest_records([LIBRARY])
+    assert "oasis-library" in b.stories.story_ids()  # b opens its story cache
+    b._follower.interval = 0.0  # type: ignore[union-attr]  # the rate limit is tested on its own
+    a.ingest_records([copy])
+    story = b.stories.story_ids()
+    assert story.get("oasis-library-copy") == story["oasis-library"]
+    assert [x.id for x in b.articles() if x.story == story["oasis-library"]] == ["oasis-library", "oasis-library-copy"]
+    a.forget("oasis-library-copy")
+    assert "oasis-library-copy" not in b.stories.story_ids()
+
+
 def test_the_tail_is_rate_limited(replicas: Replicas) -> None:
     now = [100.0]
     follower = LexicalFollower(replicas.b.store, replicas.b.lexical, interval=0.25, clock=lambda: now[0])

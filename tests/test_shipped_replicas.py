@@ -83,3 +83,19 @@ def test_two_replicas_on_one_chroma_run(tmp_path_factory: pytest.TempPathFactory
 
             seconds = until(forgotten, "b's lexical index still holds the article forgotten through a")
             print(f"b dropped a's forget from its lexical index after {seconds:.2f}s")
+
+            # The story cache follows too: b lists its stories (the cache is open), a ingests the
+            # article and a copy of it under another id, and b's stories put the two together.
+            def stories_of_b() -> list[set[str]]:
+                r = httpx.get(f"{b}/v1/stories", timeout=300)
+                assert r.status_code == 200, r.text
+                return [{x["id"] for x in s["articles"]} for s in r.json()["stories"]]
+
+            before = stories_of_b()
+            copy = {**ARTICLE, "id": "oasis-library-copy", "title": "نسخة من الخبر"}
+            r = httpx.post(f"{a}/v1/articles", json={"articles": [ARTICLE, copy]}, timeout=300)
+            assert r.status_code == 200 and r.json()["added"] == 2, r.text
+            pair = {"oasis-library", "oasis-library-copy"}
+            assert not any(pair <= s for s in before)
+            seconds = until(lambda: any(pair <= s for s in stories_of_b()), "b's stories miss a's copy")
+            print(f"b's stories grouped a's copy after {seconds:.2f}s")

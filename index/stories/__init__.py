@@ -14,6 +14,7 @@ ranking into one hit that carries its copies.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from ..documents import Article
@@ -46,19 +47,24 @@ class ArticleSource(Protocol):
 
     def article_hashes(self) -> dict[str, str]: ...
 
+    def hashes_of(self, article_ids: Sequence[str]) -> dict[str, str]: ...
+
     def get_article(self, article_id: str) -> Article: ...
 
 
-def reconcile(store: ArticleSource, stories: StoryIndex) -> Diff:
+def reconcile(store: ArticleSource, stories: StoryIndex, article_ids: Sequence[str] | None = None) -> Diff:
     """Bring the story index in line with the store (the source of truth): articles it lacks or
     holds with another content hash are fingerprinted again from their stored text; articles the
-    store no longer has are dropped. Returns what was repaired."""
-    hashes = store.article_hashes()
-    diff = stories.diff(hashes)
+    store no longer has are dropped; the stories are regrouped if anything changed. With
+    ``article_ids``, only those articles are compared (what a change log named). Returns what was
+    repaired."""
+    hashes = store.article_hashes() if article_ids is None else store.hashes_of(article_ids)
+    diff = stories.diff(hashes, among=article_ids)
     for article_id in diff.extra:
         stories.delete_article(article_id)
     todo = diff.to_index
     for i in range(0, len(todo), _BATCH):
         part = [store.get_article(aid) for aid in todo[i : i + _BATCH]]
         stories.upsert_articles(part, content_hashes={a.id: hashes[a.id] for a in part})
+    stories.regroup()
     return diff

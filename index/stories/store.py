@@ -19,7 +19,7 @@ import datetime as dt
 import sqlite3
 import threading
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -129,8 +129,12 @@ class StoryIndex:
         with self._lock:
             return dict(self._db.execute("SELECT id, content_hash FROM articles").fetchall())
 
-    def diff(self, store_hashes: Mapping[str, str]) -> Diff:
+    def diff(self, store_hashes: Mapping[str, str], *, among: Collection[str] | None = None) -> Diff:
+        """What differs from the store's hashes (only for the articles ``among``, if given)."""
         mine = self.hashes()
+        if among is not None:
+            wanted = set(among)
+            mine = {a: h for a, h in mine.items() if a in wanted}
         return Diff(
             missing=sorted(a for a in store_hashes if a not in mine),
             stale=sorted(a for a in store_hashes if a in mine and mine[a] != store_hashes[a]),
