@@ -60,8 +60,8 @@ class Chunk(BaseModel):
     sentences: list[Span] = Field(default_factory=list, description="Sentence spans, in article offsets.")
 
 
-class PassageCopy(BaseModel):
-    """A near-duplicate of a retrieved passage in another article (a wire copy), folded into its hit."""
+class ChunkRef(BaseModel):
+    """Which chunk of which article, with the article's metadata a citation shows."""
 
     chunk_id: str
     article_id: str
@@ -69,19 +69,18 @@ class PassageCopy(BaseModel):
     date: dt.date | None = None
     source: str = ""
     url: str = ""
+
+
+class PassageCopy(ChunkRef):
+    """A near-duplicate of a retrieved passage in another article (a wire copy), folded into its hit."""
+
     start: int
     end: int
 
 
-class Passage(BaseModel):
+class Passage(ChunkRef):
     """A retrieved chunk with what the answerer and the reader need to cite it."""
 
-    chunk_id: str
-    article_id: str
-    title: str = ""
-    date: dt.date | None = None
-    source: str = ""
-    url: str = ""
     index: int = 0
     start: int
     end: int

@@ -38,16 +38,7 @@ def _copies(a: tuple[set[str], frozenset[str]], b: tuple[set[str], frozenset[str
 
 
 def as_copy(p: Passage) -> PassageCopy:
-    return PassageCopy(
-        chunk_id=p.chunk_id,
-        article_id=p.article_id,
-        title=p.title,
-        date=p.date,
-        source=p.source,
-        url=p.url,
-        start=p.start,
-        end=p.end,
-    )
+    return PassageCopy.model_validate(p.model_dump(include=set(PassageCopy.model_fields)))
 
 
 def collapse_copies(passages: Sequence[Passage]) -> list[Passage]:
