@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from .changelog import CHANGES_SUFFIX, ChangeLog
 from .chroma_ef import RecordEmbeddingFunction, SanadEmbeddingFunction
+from .chunking import ChunkContext
 from .embedder_registry import vector_identity
 from .embeddings import Embedder
 from .errors import ConfigError, EmbedderMismatchError, SanadError, StoreError
@@ -29,6 +30,8 @@ from .errors import ConfigError, EmbedderMismatchError, SanadError, StoreError
 SCHEMA_VERSION = 1
 EMBEDDER_KEY = "sanad_embedder"
 SCHEMA_KEY = "sanad_schema"
+CONTEXT_KEY = "sanad_chunk_context"
+"""What each chunk was embedded with besides its text (:data:`index.chunking.ChunkContext`); absent: ``"none"``."""
 DEFAULT_EF_SEARCH = 800
 """HNSW search breadth of the chunk collection. chromadb's default (100) finds only 85 % of the
 exact top 50 for Arabic questions over 25k chunks of multilingual-e5-small vectors, 76 % for
@@ -64,11 +67,14 @@ class ChromaStore:
         collection: str = "sanad",
         allow_mismatch: bool = False,
         ef_search: int = DEFAULT_EF_SEARCH,
+        chunk_context: ChunkContext = "none",
     ) -> None:
         """``allow_mismatch=True`` opens an index built by another embedder for reading articles
         back and :meth:`reset` (what a rebuild needs); querying or writing it still raises.
         ``ef_search`` is the HNSW search breadth of the chunk collection (see :data:`DEFAULT_EF_SEARCH`);
-        an existing collection opened with another value is switched to this one."""
+        an existing collection opened with another value is switched to this one. ``chunk_context``
+        is what the indexer embeds each chunk with besides its text; vectors made with another one
+        are a mismatch like another embedder's."""
         import chromadb
         from chromadb.config import Settings
 
@@ -82,6 +88,7 @@ class ChromaStore:
             raise ConfigError(f"ef_search must be at least 1, got {ef_search}", ef_search=ef_search)
         self.embedder = embedder
         self.ef_search = ef_search
+        self.chunk_context = chunk_context
         self.collection_name = collection
         self.articles_name = f"{collection}_articles"
         self.sentences_name = f"{collection}_sentences"
@@ -120,17 +127,19 @@ class ChromaStore:
 
     def _open(self) -> None:
         identity = self.embedder.identity
+        mine = {EMBEDDER_KEY: identity, SCHEMA_KEY: SCHEMA_VERSION, CONTEXT_KEY: self.chunk_context}
         with self._guard("open the collections"):
             chunks = self._client.get_or_create_collection(
                 self.collection_name,
                 configuration={"hnsw": {"space": "cosine", "ef_search": self.ef_search}},
-                metadata={EMBEDDER_KEY: identity, SCHEMA_KEY: SCHEMA_VERSION},
+                metadata=mine,
                 embedding_function=self._ef,  # type: ignore[arg-type]
             )
             recorded = (chunks.metadata or {}).get(EMBEDDER_KEY)
-            if recorded is None and chunks.count() == 0:  # an empty collection made by someone else: adopt it
-                chunks.modify(metadata={**(chunks.metadata or {}), EMBEDDER_KEY: identity, SCHEMA_KEY: SCHEMA_VERSION})
-                recorded = identity
+            context = str((chunks.metadata or {}).get(CONTEXT_KEY, "none"))
+            if (recorded is None or context != self.chunk_context) and chunks.count() == 0:
+                chunks.modify(metadata={**(chunks.metadata or {}), **mine})  # empty: adopt it
+                recorded, context = identity, self.chunk_context
             self.indexed_identity = str(recorded) if recorded is not None else None
             hnsw = (chunks.configuration_json or {}).get("hnsw") or {}
             space = hnsw.get("space", "cosine")
@@ -139,6 +148,15 @@ class ChromaStore:
             self._problem: SanadError | None = None
             if recorded is None or vector_identity(str(recorded)) != vector_identity(identity):
                 self._problem = self._mismatch(self.indexed_identity)
+            elif context != self.chunk_context:
+                self._problem = EmbedderMismatchError(
+                    f"the chunks in collection {self.collection_name!r} were embedded with context {context!r}, "
+                    f"but SANAD_INGEST_CONTEXT is {self.chunk_context!r}; rebuild the index with `sanad reindex`, "
+                    f"or set SANAD_INGEST_CONTEXT={context} back",
+                    index_context=context,
+                    chunk_context=self.chunk_context,
+                    collection=self.collection_name,
+                )
             elif space != "cosine":
                 self._problem = StoreError(
                     f"collection {self.collection_name!r} at {self.location} uses the {space!r} distance, "

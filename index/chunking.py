@@ -29,11 +29,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Literal
 
 from .documents import Article, Chunk, Span, content_hash
 from .sentences import split_sentences
 
-__all__ = ["approx_tokens", "chunk_article", "split_long"]
+__all__ = ["ChunkContext", "approx_tokens", "chunk_article", "context_prefix", "split_long"]
+
+ChunkContext = Literal["none", "title"]
+"""What a chunk's representation is told of its article besides its own text: nothing, or the
+article's title (given to the embedder and the lexical index, never stored in the chunk's text
+or offsets)."""
 
 _LETTER_WORDS = re.compile(r"[^\W\d_]+")
 _DIGIT_GROUPS = re.compile(r"\d{1,3}")
@@ -148,3 +154,10 @@ def chunk_article(
         )
         i = j
     return chunks
+
+
+def context_prefix(title: str, context: ChunkContext) -> str:
+    """The text put before a chunk's own when it is embedded or indexed under ``context``: the
+    article's title and a newline (``"title"``), or nothing."""
+    title = " ".join(title.split())
+    return f"{title}\n" if context == "title" and title else ""

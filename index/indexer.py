@@ -17,7 +17,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from .chunking import chunk_article
+from .chunking import ChunkContext, chunk_article, context_prefix
 from .crash import crash_point
 from .documents import Article, Chunk, Passage, sentence_id
 from .embeddings import Embedder, PassageEncoding, Span, embed_in_batches, encode_passages, l2_normalise
@@ -159,8 +159,8 @@ def chunk_passages(article: Article, chunks: Sequence[Chunk]) -> list[Passage]:
     ]
 
 
-def _relative_spans(chunk: Chunk) -> list[Span]:
-    return [(s.start - chunk.start, s.end - chunk.start) for s in chunk.sentences]
+def _relative_spans(chunk: Chunk, shift: int = 0) -> list[Span]:
+    return [(s.start - chunk.start + shift, s.end - chunk.start + shift) for s in chunk.sentences]
 
 
 class Indexer:
@@ -169,7 +169,9 @@ class Indexer:
     ``sentence_pass`` decides how the sentence vectors are made: ``"pooled"`` from the chunk's own
     forward pass (one pass, :class:`~index.embeddings.PassageEncoder`), ``"separate"`` by embedding
     each sentence on its own (a second pass). ``token_sink`` is told each chunk's token states
-    from that pass, until ``token_budget`` bytes (float16) have been told in this run."""
+    from that pass, until ``token_budget`` bytes (float16) have been told in this run.
+    ``chunk_context`` puts the article's title before each chunk's text when it is embedded
+    (:func:`~index.chunking.context_prefix`; the chunk's text and offsets stay its own)."""
 
     def __init__(
         self,
@@ -187,6 +189,7 @@ class Indexer:
         sentence_pass: SentencePass = "separate",
         token_sink: TokenSink | None = None,
         token_budget: int = 0,
+        chunk_context: ChunkContext = "none",
     ) -> None:
         self.embedder = embedder
         self.store = store
@@ -201,6 +204,7 @@ class Indexer:
         self.sentence_pass = sentence_pass
         self.token_sink = token_sink
         self.token_budget = token_budget
+        self.chunk_context = chunk_context
         self._tokens_told = 0
 
     def ingest_paths(
@@ -308,8 +312,9 @@ class Indexer:
 
     def _write(self, group: list[tuple[Article, Outcome, list[Chunk]]], report: IngestReport) -> None:
         chunks = [c for _, _, cs in group for c in cs]
+        prefixes = [context_prefix(a.title, self.chunk_context) for a, _, cs in group for _ in cs]
         with report.timed("embed"):
-            encoded = self._encode(chunks)
+            encoded = self._encode(chunks, prefixes)
         items, offset = [], 0
         for article, _, cs in group:
             vectors = np.vstack([e.vector for e in encoded[offset : offset + len(cs)]])
@@ -331,20 +336,20 @@ class Indexer:
                 self.stories.upsert_articles([article for article, _, _ in group])
         if self.token_sink is not None:
             with report.timed("tokens"):
-                self._tell_tokens(chunks, encoded)
+                self._tell_tokens(chunks, encoded, prefixes)
         report.chunks += len(chunks)
 
-    def _encode(self, chunks: Sequence[Chunk]) -> list[PassageEncoding]:
-        """Every chunk's encoding, ``batch_size`` chunks of similar length per call (sorted by
-        length across the whole group, so little padding); the sentence spans are asked of the
-        same pass when ``sentence_pass`` is pooled."""
+    def _encode(self, chunks: Sequence[Chunk], prefixes: Sequence[str]) -> list[PassageEncoding]:
+        """Every chunk's encoding (of its prefix and text), ``batch_size`` chunks of similar length
+        per call (sorted by length across the whole group, so little padding); the sentence spans
+        are asked of the same pass when ``sentence_pass`` is pooled."""
         pooled = self.sentence_vectors and self.sentence_pass == "pooled"
         order = sorted(range(len(chunks)), key=lambda i: -len(chunks[i].text))
         out: list[PassageEncoding | None] = [None] * len(chunks)
         for i in range(0, len(order), self.batch_size):
             part = order[i : i + self.batch_size]
-            texts = [chunks[j].text for j in part]
-            spans = [_relative_spans(chunks[j]) if pooled else [] for j in part]
+            texts = [prefixes[j] + chunks[j].text for j in part]
+            spans = [_relative_spans(chunks[j], len(prefixes[j])) if pooled else [] for j in part]
             for j, enc in zip(part, encode_passages(self.embedder, texts, spans), strict=True):
                 out[j] = enc
         return [o for o in out if o is not None]
@@ -385,12 +390,15 @@ class Indexer:
             for aid, row in spans.items()
         ]
 
-    def _tell_tokens(self, chunks: Sequence[Chunk], encoded: Sequence[PassageEncoding]) -> None:
-        """Tell the token sink the chunks' token states while this run is within ``token_budget``."""
+    def _tell_tokens(
+        self, chunks: Sequence[Chunk], encoded: Sequence[PassageEncoding], prefixes: Sequence[str]
+    ) -> None:
+        """Tell the token sink the chunks' token states while this run is within ``token_budget``
+        (not those of a chunk encoded after a prefix: the reranker reads the chunk's text alone)."""
         assert self.token_sink is not None
         told: list[tuple[str, NDArray[np.float32]]] = []
-        for chunk, enc in zip(chunks, encoded, strict=True):
-            if enc.tokens is None or self._tokens_told + enc.tokens.size * 2 > self.token_budget:
+        for chunk, enc, prefix in zip(chunks, encoded, prefixes, strict=True):
+            if prefix or enc.tokens is None or self._tokens_told + enc.tokens.size * 2 > self.token_budget:
                 continue
             self._tokens_told += enc.tokens.size * 2
             told.append((chunk.text, enc.tokens))

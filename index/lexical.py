@@ -54,6 +54,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from .chunking import ChunkContext, context_prefix
 from .documents import Chunk, Filters, Passage
 from .errors import ConfigError, StoreError
 from .lexical_generation import SCHEMA_VERSION, Generation, chunk_fields, load_tantivy
@@ -90,11 +91,19 @@ WRITER_WAIT_S = 30.0
 class LexicalIndex:
     """BM25 over tantivy, with metadata filters and article hashes. Thread-safe."""
 
-    def __init__(self, path: Path, *, stemmer: str = DEFAULT_STEMMER, ngram: int = DEFAULT_NGRAM) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        stemmer: str = DEFAULT_STEMMER,
+        ngram: int = DEFAULT_NGRAM,
+        chunk_context: ChunkContext = "none",
+    ) -> None:
         self.path = Path(path)
         self.stemmer = stemmer
         self.ngram = ngram
-        self.analyser = analyser_name(stemmer, ngram)
+        self.chunk_context = chunk_context
+        self.analyser = analyser_name(stemmer, ngram) + ("" if chunk_context == "none" else f"+{chunk_context}")
         self.recovered: str | None = None
         self._lock = threading.RLock()
         self._follow = True  # follow CURRENT to other processes' rebuilds (not while staging one)
@@ -197,7 +206,8 @@ class LexicalIndex:
         Pass all chunks of an article in one call. ``content_hashes`` (article id → the
         article's content hash, as the store records it) makes :meth:`article_hashes`
         comparable with the store; without it the article's chunk-id fingerprint is recorded.
-        Metadata (source, date) comes from :class:`Passage`; a bare :class:`Chunk` has none.
+        Metadata (source, date) comes from :class:`Passage`; a bare :class:`Chunk` has none. Under
+        ``chunk_context`` a passage's title is indexed with its words (:func:`~index.chunking.context_prefix`).
         """
         by_article: dict[str, list[Passage | Chunk]] = defaultdict(list)
         for p in passages:
@@ -213,6 +223,8 @@ class LexicalIndex:
                 ws = words(p.text)
                 a, la = script_counts(ws)
                 arabic, latin = arabic + a, latin + la
+                prefix = context_prefix(p.title, self.chunk_context) if isinstance(p, Passage) else ""
+                ws = words(prefix) + ws if prefix else ws
                 rows.append((chunk_fields(p), " ".join(terms_of_words(ws, self.stemmer, self.ngram))))
             docs[aid], scripts[aid] = rows, (arabic, latin)
         tv = load_tantivy()

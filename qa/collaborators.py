@@ -120,6 +120,7 @@ class Collaborators:
             collection=chroma.collection,
             ef_search=chroma.ef_search,
             allow_mismatch=allow_mismatch,
+            chunk_context=self.settings.ingest.context,
         )
         if not allow_mismatch:
             store.reconcile()
@@ -139,7 +140,10 @@ class Collaborators:
         before each retrieval (:meth:`follow`)."""
         with self._lock:
             if self._lexical is None:
-                lexical = LexicalIndex(self.home / "lexical" / self.settings.chroma.collection)
+                lexical = LexicalIndex(
+                    self.home / "lexical" / self.settings.chroma.collection,
+                    chunk_context=self.settings.ingest.context,
+                )
                 follower = LexicalFollower(self.store, lexical)
                 follower.catch_up(force=True)
                 self._lexical, self._follower = lexical, follower
@@ -243,6 +247,7 @@ class Collaborators:
                     batch_size=ing.batch_size,
                     sentence_vectors=self.settings.retrieval.sentences,
                     sentence_pass=ing.sentence_pass,
+                    chunk_context=ing.context,
                     token_sink=tokens.put_many if tokens is not None else None,
                     token_budget=self.settings.retrieval.rerank_disk_bytes,
                 )

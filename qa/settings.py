@@ -57,6 +57,11 @@ class IngestSettings(BaseModel):
         description="How sentence vectors are made: pooled from the chunk's own forward pass (one pass), "
         "or each sentence embedded on its own (a second pass).",
     )
+    context: Literal["none", "title"] = Field(
+        default="none",
+        description="What a chunk is embedded and indexed with besides its own text: nothing, or its article's "
+        "title (never part of the chunk's text or offsets; re-ingest after changing it).",
+    )
 
 
 class RetrievalSettings(BaseModel):

@@ -222,3 +222,33 @@ def test_an_embedder_without_a_pass_still_gets_sentence_vectors(tmp_path: Path) 
     Indexer(embedder, store, chunk_tokens=20, sentence_pass="pooled").ingest([Article(id="a", text=ARTICLE_A)])
     stored = _stored_sentences(store, "a")
     assert stored and all(np.allclose(v, embedder._vector(ARTICLE_A[a:b]), atol=1e-5) for (a, b), v in stored.items())
+
+
+def test_a_chunk_is_embedded_after_its_title_under_the_title_context(tmp_path: Path) -> None:
+    """``chunk_context="title"``: the embedder reads the title and the chunk, the store keeps the
+    chunk's own text and offsets, pooled sentence rows are still the sentences', and no token states
+    of the prefixed pass reach the reranker's sink (it reads the chunk alone)."""
+    embedder = HashPassageEncoder()
+    store = ChunkStore(embedder, path=tmp_path / "chroma")
+    told: list[tuple[str, np.ndarray]] = []
+    title = "اجتماع   أمني\nفي أنقرة"
+    article = Article(id="a", title=title, text=ARTICLE_B)
+    Indexer(
+        embedder,
+        store,
+        chunk_tokens=20,
+        sentence_pass="pooled",
+        chunk_context="title",
+        token_sink=told.extend,
+        token_budget=10**9,
+    ).ingest([article])
+    passages = list(store.iter_passages())
+    assert passages and all(ARTICLE_B[p.start : p.end] == p.text for p in passages)
+    for p in passages:  # each chunk's stored vector is the one of its title and text
+        (hit,) = store.query(embedder._vector("اجتماع أمني في أنقرة\n" + p.text), 1)
+        assert hit.chunk_id == p.chunk_id and hit.score > 0.999, hit
+    stored = _stored_sentences(store, "a")
+    assert stored and all(
+        np.allclose(v, embedder._vector("pooled " + ARTICLE_B[a:b]), atol=1e-5) for (a, b), v in stored.items()
+    )
+    assert told == []

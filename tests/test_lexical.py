@@ -261,3 +261,19 @@ def test_coverage_is_discounted_when_the_corpus_is_hardly_in_the_questions_scrip
     now = ix.query_stats("What did the ministers discuss in Ankara?")
     assert now.script_share > 0.5  # half the corpus is English now: the lexical leg gets its full weight
     assert now.coverage == pytest.approx(now.words_found) == pytest.approx(1 / 3)
+
+
+def test_the_title_context_indexes_each_chunk_with_its_articles_title(tmp_path: Path) -> None:
+    """Under ``chunk_context="title"`` a chunk is found by a word of its article's title that its own
+    text lacks; without it, not. The context is part of the analyser: switching it starts afresh."""
+    titled = [p.model_copy(update={"title": "قمة الرياض الاقتصادية"}) for p in passages_of("damascus")]
+    plain = LexicalIndex(tmp_path / "plain")
+    plain.upsert(titled)
+    assert plain.search("الرياض", 5) == []
+    plain.close()
+    ix = LexicalIndex(tmp_path / "plain", chunk_context="title")
+    assert ix.article_hashes() == {}  # built with another analyser: not reused
+    ix.upsert(titled)
+    assert set(articles(ix.search("الرياض", 5))) == {"damascus"}
+    assert ix.search("الرياض", 5)[0][1] > 0
+    ix.close()
