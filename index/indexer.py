@@ -393,15 +393,15 @@ class Indexer:
     def _tell_tokens(
         self, chunks: Sequence[Chunk], encoded: Sequence[PassageEncoding], prefixes: Sequence[str]
     ) -> None:
-        """Tell the token sink the chunks' token states while this run is within ``token_budget``
-        (not those of a chunk encoded after a prefix: the reranker reads the chunk's text alone)."""
+        """Tell the token sink the chunks' token states (keyed by the text encoded: prefix and chunk,
+        as the reranker reads a passage) while this run is within ``token_budget``."""
         assert self.token_sink is not None
         told: list[tuple[str, NDArray[np.float32]]] = []
         for chunk, enc, prefix in zip(chunks, encoded, prefixes, strict=True):
-            if prefix or enc.tokens is None or self._tokens_told + enc.tokens.size * 2 > self.token_budget:
+            if enc.tokens is None or self._tokens_told + enc.tokens.size * 2 > self.token_budget:
                 continue
             self._tokens_told += enc.tokens.size * 2
-            told.append((chunk.text, enc.tokens))
+            told.append((prefix + chunk.text, enc.tokens))
         if told:
             self.token_sink(told)
 

@@ -27,6 +27,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import NDArray
 
+from .chunking import ChunkContext, context_prefix
 from .documents import Passage
 from .embeddings import Kind
 from .token_store import TokenStore
@@ -132,7 +133,10 @@ class MaxSimReranker:
     """Rescore the first ``top`` passages as ``score + weight × maxsim(query, passage)``.
 
     ``score`` is the fused score the hybrid retriever gave (cosine scale), so ``weight`` 1
-    gives the two equal say. Passages past ``top`` keep their order, below the rescored ones.
+    gives the two equal say. Passages past ``top`` keep their order, below the rescored ones. A
+    passage is read as the indexer embedded it: after its title under ``chunk_context="title"``
+    (:func:`~index.chunking.context_prefix`), so the token states the ingest pass told the store
+    are the ones asked for, and the title's rows take part in the MaxSim.
     """
 
     def __init__(
@@ -143,6 +147,7 @@ class MaxSimReranker:
         weight: float = DEFAULT_WEIGHT,
         cache: TokenCache | None = None,
         store: TokenStore | None = None,
+        chunk_context: ChunkContext = "none",
     ) -> None:
         if top < 1:
             raise ValueError(f"rerank top must be at least 1, got {top}")
@@ -151,6 +156,7 @@ class MaxSimReranker:
         self.weight = weight
         self.cache = cache if cache is not None else TokenCache()
         self.store = store  # on disk, for the next process (index.token_store)
+        self.chunk_context = chunk_context
         self._queries: OrderedDict[str, TokenVectors] = OrderedDict()  # the last questions' token states
         self._queries_lock = threading.Lock()
 
@@ -198,19 +204,22 @@ class MaxSimReranker:
         found: list[NDArray[np.float16] | TokenVectors | None] = [self.cache.get(p.chunk_id) for p in passages]
         todo = [i for i, f in enumerate(found) if f is None]
         if todo and self.store is not None:
-            for i, stored in zip(todo, self.store.get_many([passages[i].text for i in todo]), strict=True):
+            for i, stored in zip(todo, self.store.get_many([self._text(passages[i]) for i in todo]), strict=True):
                 if stored is not None:
                     self.cache.put(passages[i].chunk_id, stored)
                     found[i] = stored
             todo = [i for i in todo if found[i] is None]
         if todo:
-            fresh = self.encoder.token_vectors([passages[i].text for i in todo], "passage")
+            fresh = self.encoder.token_vectors([self._text(passages[i]) for i in todo], "passage")
             for i, vecs in zip(todo, fresh, strict=True):
                 self.cache.put(passages[i].chunk_id, vecs)
                 found[i] = vecs
             if self.store is not None:
-                self.store.put_many((passages[i].text, found_i) for i, found_i in zip(todo, fresh, strict=True))
+                self.store.put_many((self._text(passages[i]), f) for i, f in zip(todo, fresh, strict=True))
         return [f for f in found if f is not None]
+
+    def _text(self, passage: Passage) -> str:
+        return context_prefix(passage.title, self.chunk_context) + passage.text
 
     def rerank(self, query: str, passages: Sequence[Passage]) -> list[Passage]:
         head, tail = list(passages[: self.top]), list(passages[self.top :])

@@ -229,7 +229,9 @@ class Collaborators:
                 )
             return None
         store = TokenStore(self.home / "cache" / "tokens.sqlite", encoder.identity, max_bytes=r.rerank_disk_bytes)
-        return MaxSimReranker(encoder, top=r.rerank_top, weight=r.rerank_weight, store=store)
+        return MaxSimReranker(
+            encoder, top=r.rerank_top, weight=r.rerank_weight, store=store, chunk_context=self.settings.ingest.context
+        )
 
     @property
     def indexer(self) -> Indexer:

@@ -176,3 +176,20 @@ def test_only_the_first_ask_reports_loading(tmp_path: Path) -> None:
     assert first.timings["total"] >= first.timings["load"] + first.timings["retrieve"]
     assistant.close()
     fresh.close()
+
+
+def test_under_the_title_context_a_passage_is_read_after_its_title(tmp_path: Path) -> None:
+    """The reranker asks the token store for what the ingest pass told it (title and chunk), and a
+    title word of the question finds its passage's title rows."""
+    from index.token_store import TokenStore
+
+    enc = HashTokenEmbedder()
+    store = TokenStore(tmp_path / "tokens.sqlite", enc.identity, max_bytes=10**8)
+    text = "gamma delta"
+    told = enc.token_vectors(["omega\n" + text], "passage")[0]
+    store.put_many([("omega\n" + text, told)])
+    enc.token_calls.clear()
+    rr = MaxSimReranker(enc, top=5, store=store, chunk_context="title")
+    ranked = rr.rerank("omega", [_passage("x", "alpha beta", 0.9), _passage("omega", text, 0.8)])
+    assert enc.token_calls == [("query", 1), ("passage", 1)]  # only the untold passage was encoded
+    assert ranked[0].chunk_id == "omega"
