@@ -23,6 +23,7 @@ import numpy as np
 from ..documents import Article
 from ..normalize import normalise
 from ..sentences import split_sentences
+from .substitution import substituted
 
 NUM_PERM = 64
 BANDS = 16
@@ -99,19 +100,22 @@ def near_identical(a: frozenset[str], b: frozenset[str]) -> float:
     """The similarity of two word sets when they are near-identical (see the constants), else 0.0:
     their Jaccard, or their containment when the shorter lies almost whole in the longer. Two
     sentences that each hold a number the other lacks state different facts (36 or 63 graduates,
-    winds of 15-35 or 18-38 km/h): never near-identical."""
+    winds of 15-35 or 18-38 km/h), and so do two that each hold a content word the other lacks
+    (:func:`.substitution.substituted`: "في وداعه" / "في استقباله"): never near-identical."""
     if not a or not b:
         return 0.0
     if _numbers(a - b) and _numbers(b - a):
         return 0.0
     shared = len(a & b)
     jaccard = shared / (len(a) + len(b) - shared)
-    if jaccard >= NEAR_JACCARD:
-        return jaccard
     small = min(len(a), len(b))
-    if small >= NEAR_CONTAINED_MIN_WORDS and jaccard >= NEAR_CONTAINED_JACCARD and shared / small >= NEAR_CONTAINED:
-        return shared / small
-    return 0.0
+    if jaccard >= NEAR_JACCARD:
+        sim = jaccard
+    elif small >= NEAR_CONTAINED_MIN_WORDS and jaccard >= NEAR_CONTAINED_JACCARD and shared / small >= NEAR_CONTAINED:
+        sim = shared / small
+    else:
+        return 0.0
+    return 0.0 if substituted(a, b) else sim
 
 
 def band_keys(keys: Sequence[str]) -> list[list[int]]:
