@@ -30,7 +30,8 @@ from .credits import wire_credit
 from .fingerprint import band_keys, body_fingerprint, near_identical, sentence_prints, word_set
 from .grouping import MAX_DEGREE, SAME_SOURCE_MAX, ArticleRow, Story, StoryArticle, boilerplate, group, origins
 
-SCHEMA = 3
+SCHEMA = 4
+"""Also the version of the link rules: a cache linked by older rules is rebuilt (4: substitutions)."""
 MAX_COPIES = 50
 """A sentence found in more articles than this is boilerplate: it links nothing."""
 MAX_CANDIDATES = 200
