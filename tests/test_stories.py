@@ -4,6 +4,7 @@ forgetting, the rebuild from the store, retrieval collapse and corroborated cita
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -177,6 +178,14 @@ def test_the_story_index_is_rebuilt_from_the_store(tmp_path: Path) -> None:
     assert sorted(diff.missing) == sorted(expected)
     assert fresh.story_ids() == expected
     fresh.close()
+    with sqlite3.connect(tmp_path / "stories.sqlite3") as db:  # linked by older rules
+        db.execute("UPDATE meta SET value = '3' WHERE key = 'schema'")
+    db.close()
+    older = StoryIndex(tmp_path / "stories.sqlite3")
+    assert older.recovered is not None and older.story_ids() == {}
+    reconcile(store, older)
+    assert older.story_ids() == expected
+    older.close()
     (tmp_path / "stories.sqlite3").write_bytes(b"not a database at all" * 100)  # damaged
     damaged = StoryIndex(tmp_path / "stories.sqlite3")
     assert damaged.recovered is not None
