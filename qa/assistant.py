@@ -29,7 +29,6 @@ from index.readers import articles_from_records
 from index.rerank import MaxSimReranker
 from index.serial import background_work
 
-from .citations import with_dates
 from .collaborators import Collaborators, EmbedderWrapper, TokenCallback
 from .corroboration import corroborate
 from .extractive import ExtractiveAnswerer
@@ -146,10 +145,9 @@ class Assistant(Collaborators):
         if chat_model is None:
             reranker = self.reranker
             late = reranker.sentence_scores if isinstance(reranker, MaxSimReranker) else None
-            answer = ExtractiveAnswerer(self.queries, stored_vectors=self.store.sentence_vectors, late=late).answer(
+            return ExtractiveAnswerer(self.queries, stored_vectors=self.store.sentence_vectors, late=late).answer(
                 question, passages
             )
-            return answer.model_copy(update={"citations": with_dates(answer.citations, passages)})
         texts = self._texts(passages)
         if on_token is None:
             return LLMAnswerer(chat_model).answer(question, passages, article_texts=texts)

@@ -249,25 +249,6 @@ def cited_dates(passage: Passage, start: int, end: int, *, base: int | None = No
     return out
 
 
-def with_dates(citations: Sequence[Citation], passages: Sequence[Passage]) -> list[Citation]:
-    """``citations`` with their :func:`cited_dates`, each read in the passage (same chunk) that holds its
-    quote; for answerers that build citations without :func:`verify`."""
-    out = []
-    for citation in citations:
-        holder = next(
-            (
-                p
-                for p in passages
-                if p.chunk_id == citation.chunk_id
-                and p.text[citation.start - p.start : citation.end - p.start] == citation.quote
-            ),
-            None,
-        )
-        dates = cited_dates(holder, citation.start, citation.end) if holder else citation.dates
-        out.append(citation.model_copy(update={"dates": dates}))
-    return out
-
-
 _FINAL_PUNCT = ".!?؟。…"
 
 

@@ -26,14 +26,15 @@ from dataclasses import dataclass
 from index.documents import Passage
 from index.embeddings import Embedder
 
+from .citations import cited_dates
 from .language import (
     according_to,
     detect_language,
     insufficient_evidence_text,
     nothing_asked_text,
-    short_answer_label,
+    short_answer_line,
 )
-from .models import Answer, Citation, Claim, ShortAnswer
+from .models import Answer, Citation, Claim, ShortAnswer, iso_value
 from .question_intent import answer_kind, asks_nothing, terms
 from .sentence_rank import (
     Candidate,
@@ -172,6 +173,7 @@ class ExtractiveAnswerer:
                 start=c.start,
                 end=c.end,
                 quote=c.text,
+                dates=cited_dates(c.passage, c.start, c.end),
             )
             for n, c in enumerate(chosen, 1)
         ]
@@ -183,13 +185,25 @@ class ExtractiveAnswerer:
             [SpanSource(chosen[i].text, chosen[i].start, i + 1) for i in best_first],
             term_weights,
         )
-        short = (
-            ShortAnswer(text=found.text, start=found.start, end=found.end, citation=found.citation) if found else None
-        )
+        short = None
+        if found is not None:
+            # a date span takes the day or period its mention resolves to (the citation's dates)
+            mention = next(
+                (d for d in citations[found.citation - 1].dates if d.start < found.end and found.start < d.end), None
+            )
+            short = ShortAnswer(
+                text=found.text,
+                start=found.start,
+                end=found.end,
+                citation=found.citation,
+                date=mention.date if mention else None,
+                range=mention.range if mention else None,
+            )
         quotes = " ".join(f"{c.text} [{n}]" for n, c in enumerate(chosen, 1))
         text = according_to(language, quotes)
         if short is not None:
-            text = f"{short_answer_label(language)}: {short.text} [{short.citation}]\n\n{text}"
+            resolved = iso_value(short.date, short.range) if short.date or short.range else None
+            text = f"{short_answer_line(language, short.text, short.citation, resolved)}\n\n{text}"
         return Answer(
             question=question,
             answer=text,

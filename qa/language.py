@@ -89,3 +89,9 @@ def according_to(language: str, quotes: str) -> str:
 def short_answer_label(language: str) -> str:
     """The label before the short answer ("Short answer", "الإجابة المختصرة")."""
     return _SHORT_ANSWER_LABEL.get(language, _SHORT_ANSWER_LABEL["en"])
+
+
+def short_answer_line(language: str, text: str, citation: int, resolved: str | None = None) -> str:
+    """``الإجابة المختصرة: 2025-08-13 (13 أغسطس/آب الماضي) [1]``: the absolute date first when the span resolves."""
+    value = f"{resolved} ({text})" if resolved else text
+    return f"{short_answer_label(language)}: {value} [{citation}]"

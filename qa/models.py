@@ -10,6 +10,13 @@ from pydantic import BaseModel, Field
 Status = Literal["answered", "insufficient_evidence"]
 
 
+def iso_value(day: dt.date | None, period: tuple[dt.date, dt.date] | None) -> str:
+    """A resolved date as text: ``2025-08-13``, or ``2025-09-01 – 2025-09-30`` for a period."""
+    if period is not None:
+        return f"{period[0].isoformat()} – {period[1].isoformat()}"
+    return day.isoformat() if day is not None else "?"
+
+
 class CitedDate(BaseModel):
     """A date the quote mentions, resolved against the article's publication date (index.dates)."""
 
@@ -70,6 +77,12 @@ class ShortAnswer(BaseModel):
     start: int = Field(description="Character offset of the span in the ARTICLE text.")
     end: int = Field(description="End offset (exclusive) in the ARTICLE text.")
     citation: int = Field(description="The Citation.n of the cited sentence the span lies in.")
+    date: dt.date | None = Field(
+        default=None, description="The day a date span names, resolved against the article's publication date."
+    )
+    range: tuple[dt.date, dt.date] | None = Field(
+        default=None, description="First and last day (inclusive) when the date span names a period."
+    )
 
 
 class QuestionTime(BaseModel):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .models import Answer, Citation, CitedDate, Corroboration
+from .models import Answer, Citation, CitedDate, Corroboration, iso_value
 
 HEADS = {"ar": "المراجع:", "en": "References:"}
 
@@ -36,8 +36,7 @@ class Reference:
 
 def cited_date_text(d: CitedDate) -> str:
     """``أمس = 2025-10-11``, ``الشهر الماضي = 2025-09-01 – 2025-09-30``."""
-    value = f"{d.range[0].isoformat()} – {d.range[1].isoformat()}" if d.range else d.date.isoformat() if d.date else "?"
-    return f"{d.text} = {value}"
+    return f"{d.text} = {iso_value(d.date, d.range)}"
 
 
 def origin_text(origin: str) -> str:

@@ -8,8 +8,9 @@ from datetime import date
 import pytest
 
 from index.documents import Passage, Span
-from qa.citations import cited_dates, verify, with_dates
-from qa.models import Answer, Citation, DraftAnswer, DraftCitation, DraftClaim
+from qa.citations import cited_dates, verify
+from qa.extractive import ExtractiveAnswerer
+from qa.models import Answer, DraftAnswer, DraftCitation, DraftClaim
 from qa.references import references_text
 
 ARTICLE = (
@@ -63,12 +64,16 @@ def test_no_dates_outside_the_quote_nor_unresolved_ones() -> None:
     assert undated.dates == []
 
 
-def test_with_dates_for_citations_built_elsewhere() -> None:
-    start = ARTICLE.index("ووقّع")
-    plain = Citation(n=1, article_id="ankara", chunk_id="c1", start=start, end=len(ARTICLE), quote=ARTICLE[start:])
-    (dated,) = with_dates([plain], [passage()])
-    assert [d.range or d.date for d in dated.dates] == [date(2025, 8, 13)]
-    assert with_dates([plain], []) == [plain]
+def test_the_extractive_answer_carries_dates_and_puts_the_day_first() -> None:
+    answer = ExtractiveAnswerer(None).answer("متى وقع البلدان اتفاقية التعاون العسكري؟", [passage()])
+    short = answer.short_answer
+    assert short is not None and short.text == "13 أغسطس/آب الماضي" and short.date == date(2025, 8, 13)
+    assert answer.answer.startswith(f"الإجابة المختصرة: 2025-08-13 (13 أغسطس/آب الماضي) [{short.citation}]")
+    cited = next(c for c in answer.citations if c.n == short.citation)
+    assert [(d.text, d.date) for d in cited.dates] == [("13 أغسطس/آب الماضي", date(2025, 8, 13))]
+    undated = ExtractiveAnswerer(None).answer("متى وقع البلدان اتفاقية التعاون العسكري؟", [passage(None)])
+    assert undated.short_answer is not None and undated.short_answer.date is None
+    assert undated.answer.startswith(f"الإجابة المختصرة: 13 أغسطس/آب الماضي [{undated.short_answer.citation}]")
 
 
 def test_a_moved_passage_keeps_article_offsets() -> None:

@@ -111,3 +111,16 @@ def test_timeline_help_imports_no_model_or_store(env: dict[str, str]) -> None:
     assert "usage: sanad timeline" in proc.stdout and "--as-of" in proc.stdout and "exit status" in proc.stdout
     names = {line.rsplit("|", 1)[1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
     assert not names & {"torch", "chromadb", "openai", "numpy"}, names & {"torch", "chromadb", "openai", "numpy"}
+
+
+def test_a_when_question_is_answered_with_the_absolute_date_first(env: dict[str, str]) -> None:
+    """Issue 13: the short answer of a "when" question opens with the day its words resolve to."""
+    question = "متى وقعت بلدية الواحة عقد تشغيل محطة تحلية المياه؟"
+    answer = sanad_json(env, "ask", question)
+    short = answer["short_answer"]
+    assert short is not None and short["date"] == "2025-10-02", answer  # "يوم الخميس الماضي", 5 October
+    assert answer["answer"].startswith(f"الإجابة المختصرة: 2025-10-02 ({short['text']}) [{short['citation']}]")
+    cited = next(c for c in answer["citations"] if c["n"] == short["citation"])
+    assert TEXTS[cited["article_id"]][short["start"] : short["end"]] == short["text"]
+    terminal = run_sanad(env, "ask", question).stdout
+    assert terminal.splitlines()[0].startswith("الإجابة المختصرة: 2025-10-02 (")

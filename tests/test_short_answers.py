@@ -107,7 +107,9 @@ def test_short_answer_is_an_exact_span_of_a_cited_sentence(question: str, expect
     assert ARTICLE_TEXT[short.start : short.end] == short.text
     cited = next(c for c in answer.citations if c.n == short.citation)
     assert cited.start <= short.start and short.end <= cited.end
-    assert answer.answer.startswith(f"{short_answer_label(answer.language)}: {short.text} [{short.citation}]")
+    shown = f"{short.date.isoformat()} ({short.text})" if short.date else short.text  # an absolute date resolves
+    assert answer.answer.startswith(f"{short_answer_label(answer.language)}: {shown} [{short.citation}]")
+    assert (short.date is not None) == (expected == "March 3, 2011")  # the article is undated
 
 
 def test_a_name_of_another_side_is_no_short_answer() -> None:
