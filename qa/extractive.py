@@ -34,7 +34,7 @@ from .language import (
     nothing_asked_text,
     short_answer_line,
 )
-from .models import Answer, Citation, Claim, ShortAnswer, iso_value
+from .models import Answer, Citation, Claim, ShortAnswer
 from .question_intent import answer_kind, asks_nothing, terms
 from .sentence_rank import (
     Candidate,
@@ -202,8 +202,7 @@ class ExtractiveAnswerer:
         quotes = " ".join(f"{c.text} [{n}]" for n, c in enumerate(chosen, 1))
         text = according_to(language, quotes)
         if short is not None:
-            resolved = iso_value(short.date, short.range) if short.date or short.range else None
-            text = f"{short_answer_line(language, short.text, short.citation, resolved)}\n\n{text}"
+            text = f"{short_answer_line(language, short)}\n\n{text}"
         return Answer(
             question=question,
             answer=text,

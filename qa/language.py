@@ -6,6 +6,8 @@ English (``"en"``). The decision is the share of Arabic-script letters among all
 
 from __future__ import annotations
 
+from .models import ShortAnswer, iso_value
+
 Language = str  # "ar" | "en"
 
 # Function words that carry no evidence (normalised forms: alef/ya/ta-marbuta folded).
@@ -91,7 +93,8 @@ def short_answer_label(language: str) -> str:
     return _SHORT_ANSWER_LABEL.get(language, _SHORT_ANSWER_LABEL["en"])
 
 
-def short_answer_line(language: str, text: str, citation: int, resolved: str | None = None) -> str:
+def short_answer_line(language: str, short: ShortAnswer) -> str:
     """``الإجابة المختصرة: 2025-08-13 (13 أغسطس/آب الماضي) [1]``: the absolute date first when the span resolves."""
-    value = f"{resolved} ({text})" if resolved else text
-    return f"{short_answer_label(language)}: {value} [{citation}]"
+    resolved = short.date is not None or short.range is not None
+    value = f"{iso_value(short.date, short.range)} ({short.text})" if resolved else short.text
+    return f"{short_answer_label(language)}: {value} [{short.citation}]"

@@ -21,7 +21,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from ..normalize import normalise
-from ..stemming import STOPWORDS, get_stemmer
+from ..stemming import LIGHT10_PREFIXES, LIGHT10_SUFFIXES, STOPWORDS, get_stemmer
 
 SUBSTITUTION_MAX_WORDS = 50
 """Sentences this long (both of them) are never checked for substitutions."""
@@ -48,14 +48,15 @@ NEUTRAL = STOPWORDS | frozenset(normalise(w) for w in _NEUTRAL_TEXT.split())
 _INTERCHANGEABLE = ("تضم تشمل تتضمن", "عقدت نظمت أقامت", "عقد نظم أقام")
 _SAME: dict[str, str] = {normalise(w): normalise(g.split()[0]) for g in _INTERCHANGEABLE for w in g.split()}
 
-_PREFIXES = ("وال", "بال", "فال", "كال", "لل", "ال", "وس", "و", "ف", "ب", "ل", "ك", "س")
-_SUFFIXES = ("ها", "هم", "هن", "ه", "ا", "ين", "ون", "ات", "يه", "ت")
+# the light stemmer's affixes, and the one-letter clitics and endings it leaves alone
+_PREFIXES = (*LIGHT10_PREFIXES, "وس", "و", "ف", "ب", "ل", "ك", "س")
+_SUFFIXES = (*LIGHT10_SUFFIXES, "هم", "هن", "ا", "ت")
 
 
 @lru_cache(maxsize=100_000)
 def _forms(word: str) -> frozenset[str]:
     """The word, without one clitic prefix, without one suffix, and its light stem (3 letters or more)."""
-    out = {word, get_stemmer().stem(word), _SAME.get(word, word)}
+    out = {word, get_stemmer().stem(word)}
     out |= {word[len(p) :] for p in _PREFIXES if word.startswith(p) and len(word) - len(p) >= 3}
     out |= {w[: -len(s)] for w in list(out) for s in _SUFFIXES if w.endswith(s) and len(w) - len(s) >= 3}
     return frozenset(_SAME.get(w, w) for w in out)
@@ -66,15 +67,13 @@ def _neutral(word: str) -> bool:
 
 
 def _spelt_alike(word: str, others: frozenset[str]) -> bool:
-    """``word`` is a spelling or clitic variant of one of ``others``, or they are one word split in two."""
+    """``word`` is a spelling variant of one of ``others`` (:func:`_close` in some form), or they are
+    one word split in two ("عبد" in "عبدالعزيز")."""
     mine = _forms(word)
     for other in others:
         if len(word) >= 3 and len(other) >= 3 and (word in other or other in word):
             return True
-        theirs = _forms(other)
-        if not mine.isdisjoint(theirs):
-            return True
-        if any(_close(m, t) for m in mine for t in theirs):
+        if any(_close(m, t) for m in mine for t in _forms(other)):
             return True
     return False
 
@@ -101,7 +100,8 @@ def _close(a: str, b: str) -> bool:
 
 
 def _own_content(mine: frozenset[str], theirs: frozenset[str]) -> bool:
-    """``mine`` holds a content word that ``theirs`` has in no form."""
+    """``mine`` holds a content word that ``theirs`` has in no form: no shared form (a clitic, a light
+    stem, an interchangeable word), no spelling variant among the words only ``theirs`` has."""
     their_forms: set[str] = set()
     for w in theirs:
         their_forms |= _forms(w)
