@@ -48,6 +48,7 @@ from index.fusion import fuse, to_passages  # noqa: E402
 from index.lexical import SCRIPT_FULL_SHARE  # noqa: E402
 from index.rerank import MaxSimReranker, TokenCache, token_embedder  # noqa: E402
 from index.stemming import words  # noqa: E402
+from index.token_codec import PackedStates  # noqa: E402
 from qa.assistant import Assistant  # noqa: E402
 from qa.evaluate import load_squad  # noqa: E402
 from qa.settings import Settings  # noqa: E402
@@ -171,24 +172,23 @@ class StoredTokenCache(TokenCache):
         super().__init__(max_bytes=8_000_000_000)
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(path)
-        self.db.execute("CREATE TABLE IF NOT EXISTS tokens (id TEXT PRIMARY KEY, rows INTEGER, data BLOB)")
+        self.db.execute("CREATE TABLE IF NOT EXISTS packed (id TEXT PRIMARY KEY, dim INTEGER, data BLOB)")
         self.pending = 0
 
-    def get(self, key: str) -> NDArray[np.float16] | None:
+    def get(self, key: str) -> PackedStates | None:
         found = super().get(key)
         if found is not None:
             return found
-        row = self.db.execute("SELECT rows, data FROM tokens WHERE id = ?", (key,)).fetchone()
-        if row is None:
-            return None
-        value = np.frombuffer(row[1], dtype=np.float16).reshape(row[0], -1)
-        super().put(key, value)  # type: ignore[arg-type]  # already float16, as the cache stores it
+        row = self.db.execute("SELECT dim, data FROM packed WHERE id = ?", (key,)).fetchone()
+        value = PackedStates.from_bytes(row[1], row[0]) if row is not None else None
+        if value is not None:
+            super().put(key, value)
         return value
 
-    def put(self, key: str, value: NDArray[np.float32]) -> None:
-        super().put(key, value)
-        data = value.astype(np.float16, copy=False)
-        self.db.execute("INSERT OR REPLACE INTO tokens VALUES (?, ?, ?)", (key, data.shape[0], data.tobytes()))
+    def put(self, key: str, value: NDArray[np.floating] | PackedStates) -> None:
+        packed = value if isinstance(value, PackedStates) else PackedStates.pack(value)
+        super().put(key, packed)
+        self.db.execute("INSERT OR REPLACE INTO packed VALUES (?, ?, ?)", (key, packed.dim, packed.to_bytes()))
         self.pending += 1
         if self.pending >= 200:
             self.db.commit()

@@ -24,6 +24,7 @@ from .embeddings import Embedder, PassageEncoding, Span, embed_in_batches, encod
 from .errors import InputError
 from .readers import read_paths
 from .store import ChunkStore
+from .token_codec import packed_nbytes
 
 Outcome = Literal["added", "updated", "unchanged", "skipped"]
 SentencePass = Literal["pooled", "separate"]
@@ -169,7 +170,8 @@ class Indexer:
     ``sentence_pass`` decides how the sentence vectors are made: ``"pooled"`` from the chunk's own
     forward pass (one pass, :class:`~index.embeddings.PassageEncoder`), ``"separate"`` by embedding
     each sentence on its own (a second pass). ``token_sink`` is told each chunk's token states
-    from that pass, until ``token_budget`` bytes (float16) have been told in this run.
+    from that pass, until ``token_budget`` bytes (packed, :func:`~index.token_codec.packed_nbytes`) have been
+    told in this run.
     ``chunk_context`` puts the article's title before each chunk's text when it is embedded
     (:func:`~index.chunking.context_prefix`; the chunk's text and offsets stay its own)."""
 
@@ -398,9 +400,12 @@ class Indexer:
         assert self.token_sink is not None
         told: list[tuple[str, NDArray[np.float32]]] = []
         for chunk, enc, prefix in zip(chunks, encoded, prefixes, strict=True):
-            if enc.tokens is None or self._tokens_told + enc.tokens.size * 2 > self.token_budget:
+            if enc.tokens is None:
                 continue
-            self._tokens_told += enc.tokens.size * 2
+            size = packed_nbytes(*enc.tokens.shape)
+            if self._tokens_told + size > self.token_budget:
+                continue
+            self._tokens_told += size
             told.append((prefix + chunk.text, enc.tokens))
         if told:
             self.token_sink(told)

@@ -30,6 +30,7 @@ from numpy.typing import NDArray
 from .chunking import ChunkContext, context_prefix
 from .documents import Passage
 from .embeddings import Kind
+from .token_codec import PackedStates
 from .token_store import TokenStore
 
 TokenVectors = NDArray[np.float32]  # (tokens, dim), rows L2-normalised
@@ -87,17 +88,17 @@ def maxsim(query: TokenVectors, passage: TokenVectors) -> float:
 
 
 class TokenCache:
-    """A thread-safe LRU of passage token states, bounded in bytes (stored as float16)."""
+    """A thread-safe LRU of passage token states, bounded in bytes (packed as int8 rows)."""
 
     def __init__(self, max_bytes: int = DEFAULT_CACHE_BYTES) -> None:
         self.max_bytes = max(0, max_bytes)
-        self._items: OrderedDict[str, NDArray[np.float16]] = OrderedDict()
+        self._items: OrderedDict[str, PackedStates] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
 
-    def get(self, key: str) -> NDArray[np.float16] | None:
+    def get(self, key: str) -> PackedStates | None:
         with self._lock:
             item = self._items.get(key)
             if item is None:
@@ -107,8 +108,8 @@ class TokenCache:
             self.hits += 1
             return item
 
-    def put(self, key: str, value: NDArray[np.floating]) -> None:
-        stored = value.astype(np.float16)
+    def put(self, key: str, value: NDArray[np.floating] | PackedStates) -> None:
+        stored = value if isinstance(value, PackedStates) else PackedStates.pack(value)
         if stored.nbytes > self.max_bytes:
             return
         with self._lock:
@@ -187,8 +188,7 @@ class MaxSimReranker:
         if q.size == 0:
             return {}
         out: dict[tuple[str, int], float] = {}
-        for p, toks in zip(passages, self.passage_tokens(passages), strict=True):
-            states = np.asarray(toks, dtype=np.float32)
+        for p, states in zip(passages, self.passage_tokens(passages), strict=True):
             counts = [counter.count_tokens(p.text[s.start - p.start : s.end - p.start]) for s in p.sentences]
             row = max(0, len(states) - sum(counts))
             for span, n in zip(p.sentences, counts, strict=True):
@@ -198,10 +198,11 @@ class MaxSimReranker:
                     out[(p.article_id, span.start)] = maxsim(q, rows)
         return out
 
-    def passage_tokens(self, passages: Sequence[Passage]) -> list[NDArray[np.float16] | TokenVectors]:
+    def passage_tokens(self, passages: Sequence[Passage]) -> list[TokenVectors]:
         """Token states of each passage: from the cache, else the store on disk, else freshly
-        encoded (then kept in both)."""
-        found: list[NDArray[np.float16] | TokenVectors | None] = [self.cache.get(p.chunk_id) for p in passages]
+        encoded (then kept in both, packed; what is returned is always the unpacked rows, so a
+        passage scores the same whether it was just encoded or read back)."""
+        found: list[PackedStates | None] = [self.cache.get(p.chunk_id) for p in passages]
         todo = [i for i, f in enumerate(found) if f is None]
         if todo and self.store is not None:
             for i, stored in zip(todo, self.store.get_many([self._text(passages[i]) for i in todo]), strict=True):
@@ -210,13 +211,14 @@ class MaxSimReranker:
                     found[i] = stored
             todo = [i for i in todo if found[i] is None]
         if todo:
-            fresh = self.encoder.token_vectors([self._text(passages[i]) for i in todo], "passage")
-            for i, vecs in zip(todo, fresh, strict=True):
-                self.cache.put(passages[i].chunk_id, vecs)
-                found[i] = vecs
+            encoded = self.encoder.token_vectors([self._text(passages[i]) for i in todo], "passage")
+            fresh = [PackedStates.pack(v) for v in encoded]
+            for i, packed in zip(todo, fresh, strict=True):
+                self.cache.put(passages[i].chunk_id, packed)
+                found[i] = packed
             if self.store is not None:
                 self.store.put_many((self._text(passages[i]), f) for i, f in zip(todo, fresh, strict=True))
-        return [f for f in found if f is not None]
+        return [f.unpack() for f in found if f is not None]
 
     def _text(self, passage: Passage) -> str:
         return context_prefix(passage.title, self.chunk_context) + passage.text
@@ -229,7 +231,7 @@ class MaxSimReranker:
         q = self.query_tokens(query)
         scored: list[tuple[float, int, Passage]] = []
         for i, (p, toks) in enumerate(zip(head, self.passage_tokens(head), strict=True)):
-            ms = maxsim(q, np.asarray(toks, dtype=np.float32))
+            ms = maxsim(q, toks)
             combined = p.score + self.weight * ms
             scored.append((combined, i, p.model_copy(update={"score": combined, "scores": {**p.scores, "rerank": ms}})))
         scored.sort(key=lambda t: (-t[0], t[1]))

@@ -5,7 +5,8 @@ pass over ~20 passages of ~200 tokens, about half a second per question in a new
 its in-memory cache is empty (``benchmarks/cold_start.py``). :class:`TokenStore` keeps them in
 one SQLite file, keyed by (embedder identity, SHA-256 of the passage text) — content-addressed,
 so an edited chunk never reads stale states and a re-index under another embedder never mixes
-them — stored as float16 rows, bounded in bytes (the least recently written go first).
+them — stored as int8 rows with a scale each (:mod:`index.token_codec`), bounded in bytes (the
+least recently written go first). A file of the older float16 table has that table dropped.
 
 It is a cache: SQLite's transactions mean a process killed mid-write leaves the file as it was;
 a damaged or unreadable file is replaced by an empty one, and a row that does not decode is a
@@ -25,10 +26,12 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from .token_codec import PackedStates
+
 DEFAULT_MAX_BYTES = 512_000_000
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS tokens (
+CREATE TABLE IF NOT EXISTS states (
     key TEXT PRIMARY KEY,
     dim INTEGER NOT NULL,
     data BLOB NOT NULL,
@@ -60,6 +63,7 @@ class TokenStore:
                 db = sqlite3.connect(self.path, timeout=10, check_same_thread=False, isolation_level=None)
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute(_SCHEMA)
+                db.execute("DROP TABLE IF EXISTS tokens")  # float16 rows of an older Sanad
                 self._db = db
                 return db
             except sqlite3.DatabaseError:
@@ -71,9 +75,9 @@ class TokenStore:
                 return None
         return None
 
-    def get_many(self, texts: Sequence[str]) -> list[NDArray[np.float16] | None]:
-        """The stored states of each text (float16, ``(tokens, dim)``), None where not stored."""
-        out: list[NDArray[np.float16] | None] = [None] * len(texts)
+    def get_many(self, texts: Sequence[str]) -> list[PackedStates | None]:
+        """The stored states of each text, None where not stored."""
+        out: list[PackedStates | None] = [None] * len(texts)
         if not texts or self.max_bytes == 0:
             return out
         keys = [text_key(self.identity, t) for t in texts]
@@ -83,27 +87,28 @@ class TokenStore:
                 return out
             try:
                 marks = ",".join("?" * len(keys))
-                rows = db.execute(f"SELECT key, dim, data FROM tokens WHERE key IN ({marks})", keys).fetchall()
+                rows = db.execute(f"SELECT key, dim, data FROM states WHERE key IN ({marks})", keys).fetchall()
             except sqlite3.Error:
                 return out
         found = {key: (int(dim), bytes(data)) for key, dim, data in rows}
         for i, key in enumerate(keys):
             if key in found:
-                dim, data = found[key]
-                if dim > 0 and len(data) % (2 * dim) == 0:
-                    out[i] = np.frombuffer(data, dtype=np.float16).reshape(-1, dim)
+                out[i] = PackedStates.from_bytes(found[key][1], found[key][0])
         return out
 
-    def put_many(self, items: Iterable[tuple[str, NDArray[np.floating]]]) -> None:
+    def put_many(self, items: Iterable[tuple[str, NDArray[np.floating] | PackedStates]]) -> None:
         """Store each (text, states); then drop the oldest rows while over :attr:`max_bytes`."""
         if self.max_bytes == 0:
             return
         now = time.time()
         rows = []
         for text, states in items:
-            arr = np.ascontiguousarray(states, dtype=np.float16)
-            if arr.ndim == 2 and arr.shape[1] > 0 and arr.nbytes <= self.max_bytes:
-                rows.append((text_key(self.identity, text), int(arr.shape[1]), arr.tobytes(), now))
+            if not isinstance(states, PackedStates):
+                if np.ndim(states) != 2 or np.shape(states)[1] == 0:
+                    continue
+                states = PackedStates.pack(states)
+            if states.nbytes <= self.max_bytes:
+                rows.append((text_key(self.identity, text), states.dim, states.to_bytes(), now))
         if not rows:
             return
         with self._lock:
@@ -113,31 +118,31 @@ class TokenStore:
             try:
                 with db:  # one transaction
                     db.execute("BEGIN IMMEDIATE")
-                    db.executemany("INSERT OR REPLACE INTO tokens VALUES (?, ?, ?, ?)", rows)
+                    db.executemany("INSERT OR REPLACE INTO states VALUES (?, ?, ?, ?)", rows)
                     self._trim(db)
             except sqlite3.Error:
                 return
 
     def _trim(self, db: sqlite3.Connection) -> None:
-        total = int(db.execute("SELECT COALESCE(SUM(LENGTH(data)), 0) FROM tokens").fetchone()[0])
+        total = int(db.execute("SELECT COALESCE(SUM(LENGTH(data)), 0) FROM states").fetchone()[0])
         if total <= self.max_bytes:
             return
         excess = total - int(self.max_bytes * 0.9)  # trim to 90 %: not on every later write
         dropped = 0
         doomed: list[str] = []
-        for key, size in db.execute("SELECT key, LENGTH(data) FROM tokens ORDER BY written, key"):
+        for key, size in db.execute("SELECT key, LENGTH(data) FROM states ORDER BY written, key"):
             if dropped >= excess:
                 break
             doomed.append(key)
             dropped += int(size)
-        db.executemany("DELETE FROM tokens WHERE key = ?", [(k,) for k in doomed])
+        db.executemany("DELETE FROM states WHERE key = ?", [(k,) for k in doomed])
 
     def nbytes(self) -> int:
         with self._lock:
             db = self._connect()
             if db is None:
                 return 0
-            return int(db.execute("SELECT COALESCE(SUM(LENGTH(data)), 0) FROM tokens").fetchone()[0])
+            return int(db.execute("SELECT COALESCE(SUM(LENGTH(data)), 0) FROM states").fetchone()[0])
 
     def close(self) -> None:
         with self._lock:

@@ -12,6 +12,7 @@ from index.documents import Article, sentence_id
 from index.embeddings import l2_normalise
 from index.indexer import Indexer
 from index.store import ChunkStore
+from index.token_codec import packed_nbytes
 
 ARTICLE_A = (
     "اجتماع أمني في أنقرة\n\n"
@@ -205,10 +206,10 @@ def test_the_token_sink_stops_at_its_budget(tmp_path: Path) -> None:
     embedder = HashPassageEncoder()
     store = ChunkStore(embedder, path=tmp_path / "chroma")
     told: list[tuple[str, np.ndarray]] = []
-    one = embedder.dim * 2 * 12  # float16 bytes of a 12-token chunk
+    one = packed_nbytes(12, embedder.dim)  # the bytes a 12-token chunk's states take packed
     indexer = Indexer(embedder, store, chunk_tokens=20, token_sink=told.extend, token_budget=one)
     indexer.ingest([Article(id="a", text=ARTICLE_A), Article(id="b", text=ARTICLE_B)])
-    assert told and sum(states.size * 2 for _, states in told) <= one
+    assert told and sum(packed_nbytes(*states.shape) for _, states in told) <= one
     # the budget is per run: a later ingest (e.g. through a long-running server) tells again
     before = len(told)
     indexer.ingest([Article(id="c", text=ARTICLE_B.replace("الكتاب", "الفنون"))])

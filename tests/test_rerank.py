@@ -83,7 +83,7 @@ def test_passage_token_states_are_cached_by_chunk_id() -> None:
 
 
 def test_token_cache_is_bounded_in_bytes_and_evicts_the_oldest() -> None:
-    one = np.ones((10, 8), dtype=np.float32)  # 160 bytes as float16
+    one = np.ones((10, 16), dtype=np.float32)  # 200 bytes packed: (16 + 4) a row
     cache = TokenCache(max_bytes=400)
     for key in ("a", "b", "c"):
         cache.put(key, one)
