@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 
 from .token_codec import PackedStates
 
-DEFAULT_MAX_BYTES = 512_000_000
+DEFAULT_MAX_BYTES = 2_000_000_000
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS states (

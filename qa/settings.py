@@ -79,10 +79,11 @@ class RetrievalSettings(BaseModel):
     rerank_top: int = Field(default=20, ge=1, description="Fused candidates the reranker rescores.")
     rerank_weight: float = Field(default=1.0, ge=0.0, description="Weight of the MaxSim score beside the fused one.")
     rerank_disk_bytes: int = Field(
-        default=512_000_000,
+        default=2_000_000_000,
         ge=0,
         description="Passage token states the reranker keeps on disk for the next process "
-        "(home/cache/tokens.sqlite; least recently written dropped first); 0 keeps none.",
+        "(home/cache/tokens.sqlite, int8 rows: about 64 kB a chunk, so the default holds about 31,000 "
+        "chunks; least recently written dropped first); 0 keeps none.",
     )
 
 
