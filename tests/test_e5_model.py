@@ -542,3 +542,24 @@ def test_token_states_for_the_reranker(e5_dir: Path, e5_fp32: E5Embedder) -> Non
     keep = [i for i, t in enumerate(tokens) if i >= prompt and any(c.isalnum() for c in t.replace("▁", ""))]
     assert 0 < len(keep) < len(q) and tokens[-1] == "؟"
     assert np.allclose(q_words, q[keep], atol=1e-5)
+
+
+def test_a_question_is_encoded_once_for_its_vector_and_its_token_states(e5_dir: Path) -> None:
+    """Retrieval asks for the question's vector, the reranker for its token states: one numpy pass."""
+    from index import bert_numpy
+
+    embedder = E5Embedder(model_dir=e5_dir, precision="fp32")
+    question = "ما الطاقة الإنتاجية لمحطة تحلية المياه الجديدة؟"
+    vector = embedder.embed([question], "query")[0]
+    numpy_bert = embedder._numpy
+    assert numpy_bert is not None
+    passes: list[int] = []
+    forward = numpy_bert._forward
+    numpy_bert._forward = lambda ids, mask: passes.append(1) or forward(ids, mask)  # type: ignore[method-assign]
+    tokens = embedder.token_vectors([question], "query", content_only=True)[0]
+    again = embedder.embed([question], "query")[0]
+    assert passes == [] and np.array_equal(vector, again) and tokens.shape[1] == 384
+    for i in range(bert_numpy.MEMO):  # other questions push it out: then it is encoded again
+        embedder.embed([f"سؤال آخر رقم {i}"], "query")
+    passes.clear()
+    assert np.allclose(embedder.embed([question], "query")[0], vector, atol=1e-6) and passes == [1]
