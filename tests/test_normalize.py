@@ -102,3 +102,12 @@ def test_token_spans_point_at_their_words(text: str) -> None:
     for token, start, end in tokens_with_spans(text):
         assert token in normalise(text[start:end])
     assert [t for t, _, _ in tokens_with_spans(text)] == tokens(text)
+
+
+def test_the_translate_table_folds_every_character_and_stays_bounded() -> None:
+    from index import normalize
+
+    everything = "".join(chr(c) for c in range(0, 0x30000, 3))  # 65,536 code points and more
+    assert normalise(everything) == "".join(fold_char(ch) for ch in everything)
+    assert len(normalize._FOLDS) <= normalize._FOLDS_MAX
+    assert normalise("أَحْمَدُ") == normalise("احمد")  # folded after the table filled up, as before

@@ -217,6 +217,19 @@ def test_retrieval_collapses_copies_into_one_hit() -> None:
     assert got[1].copies == [] and got[2].copies == []
 
 
+def test_a_copy_is_seen_by_its_words_whatever_lies_between_its_sentences() -> None:
+    """Collapse reads a passage's words piece by piece (sentences and the text between and around
+    them); a copy whose sentences were split apart, or that has words outside every sentence span,
+    is judged on all its words as a whole-text reading would."""
+    body = WIRE.split("\n", 1)[1]  # without the credit line
+    spa = passage("spa", body, "c1", 0.9)
+    for kept in ([], spa.sentences[1:3]):  # no span at all: every word lies outside; the first and last outside
+        copy = passage("okaz", body, "c2", 0.8).model_copy(update={"sentences": kept})
+        assert [p.chunk_id for p in collapse_copies([spa, copy])] == ["c1"]
+    other = passage("weather", OTHER, "c3", 0.7).model_copy(update={"sentences": []})  # no sentence at all
+    assert [p.chunk_id for p in collapse_copies([spa, other])] == ["c1", "c3"]
+
+
 def test_citations_are_corroborated_with_verified_offsets(tmp_path: Path) -> None:
     texts = {a.id: a for a in corpus()}
     index = StoryIndex(tmp_path / "s.sqlite3")

@@ -19,20 +19,31 @@ COPY_JACCARD = 0.8
 
 
 def _prints(p: Passage) -> tuple[set[str], frozenset[str]]:
-    keys = []
+    """The digests of the passage's eligible sentences, and its words. Its text is normalised once,
+    piece by piece (sentences and what lies between them): normalising is per character and no
+    word crosses a sentence's edge, so the pieces' words are the whole text's."""
+    keys: list[str] = []
+    words: set[str] = set()
+    at = 0
     for span in p.sentences:
-        key = sentence_key(p.text[span.start - p.start : span.end - p.start])
+        start, end = max(at, span.start - p.start), span.end - p.start
+        if start > at:
+            words.update(word_set(sentence_key(p.text[at:start])))
+        key = sentence_key(p.text[start:end])
+        words.update(word_set(key))
         if key.count(" ") + 1 >= MIN_WORDS:
             keys.append(digest(key))
-    return set(keys), word_set(sentence_key(p.text))
+        at = max(at, end)
+    words.update(word_set(sentence_key(p.text[at:])))
+    return set(keys), frozenset(words)
 
 
 def _copies(a: tuple[set[str], frozenset[str]], b: tuple[set[str], frozenset[str]]) -> bool:
     (ka, wa), (kb, wb) = a, b
-    if ka and kb and len(ka & kb) >= COPY_SHARE * min(len(ka), len(kb)):
+    if ka and kb and not ka.isdisjoint(kb) and len(ka & kb) >= COPY_SHARE * min(len(ka), len(kb)):
         return True
-    if not wa or not wb:
-        return False
+    if not wa or not wb or min(len(wa), len(wb)) < COPY_JACCARD * max(len(wa), len(wb)):
+        return False  # the Jaccard share is at most the smaller set's size over the larger's
     shared = len(wa & wb)
     return shared / (len(wa) + len(wb) - shared) >= COPY_JACCARD
 
