@@ -186,7 +186,7 @@ class StoredTokenCache(TokenCache):
         return value
 
     def put(self, key: str, value: NDArray[np.floating] | PackedStates) -> None:
-        packed = value if isinstance(value, PackedStates) else PackedStates.pack(value)
+        packed = PackedStates.of(value)
         super().put(key, packed)
         self.db.execute("INSERT OR REPLACE INTO packed VALUES (?, ?, ?)", (key, packed.dim, packed.to_bytes()))
         self.pending += 1

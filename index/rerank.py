@@ -109,7 +109,7 @@ class TokenCache:
             return item
 
     def put(self, key: str, value: NDArray[np.floating] | PackedStates) -> None:
-        stored = value if isinstance(value, PackedStates) else PackedStates.pack(value)
+        stored = PackedStates.of(value)
         if stored.nbytes > self.max_bytes:
             return
         with self._lock:

@@ -39,6 +39,11 @@ class PackedStates:
         codes = np.clip(np.rint(arr / scales[:, None]), -127, 127).astype(np.int8)
         return cls(codes, scales)
 
+    @classmethod
+    def of(cls, states: NDArray[np.floating] | PackedStates) -> PackedStates:
+        """``states`` packed (as they are when they already are)."""
+        return states if isinstance(states, PackedStates) else cls.pack(states)
+
     def unpack(self) -> NDArray[np.float32]:
         return self.codes.astype(np.float32) * self.scales[:, None]
 

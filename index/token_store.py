@@ -103,12 +103,11 @@ class TokenStore:
         now = time.time()
         rows = []
         for text, states in items:
-            if not isinstance(states, PackedStates):
-                if np.ndim(states) != 2 or np.shape(states)[1] == 0:
-                    continue
-                states = PackedStates.pack(states)
-            if states.nbytes <= self.max_bytes:
-                rows.append((text_key(self.identity, text), states.dim, states.to_bytes(), now))
+            if np.ndim(states.codes if isinstance(states, PackedStates) else states) != 2:
+                continue
+            packed = PackedStates.of(states)
+            if packed.dim > 0 and packed.nbytes <= self.max_bytes:
+                rows.append((text_key(self.identity, text), packed.dim, packed.to_bytes(), now))
         if not rows:
             return
         with self._lock:
