@@ -100,7 +100,7 @@ class NumpyBert:
 
     def _linear(self, x: F32, *names: str) -> F32:
         """``x`` through the named linear layers side by side (their outputs concatenated)."""
-        key = names[0] if len(names) == 1 else "+".join(names)
+        key = "+".join(names)
         found = self._t.get(key)
         if found is None:  # (in, out) C-ordered: twice as fast as the mapped (out, in) matrix's .T
             found = (
@@ -150,7 +150,7 @@ class NumpyBert:
                 return t.reshape(batch, length, self.heads, head).transpose(0, 2, 1, 3)
 
             qkv = self._linear(x, *(p + f"attention.self.{n}" for n in ("query", "key", "value")))
-            q, k, v = (split(np.ascontiguousarray(part)) for part in np.split(qkv, 3, axis=-1))
+            q, k, v = (split(part) for part in np.split(qkv, 3, axis=-1))
             scores = (q @ k.transpose(0, 1, 3, 2)) * scale + blocked
             scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
             scores /= scores.sum(axis=-1, keepdims=True)

@@ -103,9 +103,10 @@ class TokenStore:
         now = time.time()
         rows = []
         for text, states in items:
-            if np.ndim(states.codes if isinstance(states, PackedStates) else states) != 2:
+            try:
+                packed = PackedStates.of(states)
+            except ValueError:  # not (rows, dim): nothing to keep
                 continue
-            packed = PackedStates.of(states)
             if packed.dim > 0 and packed.nbytes <= self.max_bytes:
                 rows.append((text_key(self.identity, text), packed.dim, packed.to_bytes(), now))
         if not rows:

@@ -40,7 +40,7 @@ def _prints(p: Passage) -> tuple[set[str], frozenset[str]]:
 
 def _copies(a: tuple[set[str], frozenset[str]], b: tuple[set[str], frozenset[str]]) -> bool:
     (ka, wa), (kb, wb) = a, b
-    if ka and kb and not ka.isdisjoint(kb) and len(ka & kb) >= COPY_SHARE * min(len(ka), len(kb)):
+    if ka and kb and len(ka & kb) >= COPY_SHARE * min(len(ka), len(kb)):
         return True
     if not wa or not wb or min(len(wa), len(wb)) < COPY_JACCARD * max(len(wa), len(wb)):
         return False  # the Jaccard share is at most the smaller set's size over the larger's
