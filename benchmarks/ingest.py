@@ -17,7 +17,7 @@ stage seconds (read, chunk, embed, sentences, store, lexical, tokens) where the 
 and the child's peak RSS. Prints a table with the CPU's relevant flags and the load average, and
 writes ``benchmarks/results/ingest.json``.
 
-    .venv/bin/python benchmarks/ingest.py [--articles 300] [--runs 1] [--variants separate,pooled] [--src DIR ...]
+    .venv/bin/python benchmarks/ingest.py [--articles 300] [--runs 1] [--variants separate,local,pooled] [--src DIR ...]
         [--keep HOME]
 """
 
@@ -43,7 +43,7 @@ from index.readers import read_paths  # noqa: E402
 NEWS = ROOT.parent / "shared" / "data" / "news" / "saudinewsnet"
 RESULTS = ROOT / "benchmarks" / "results"
 FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16", "amx_int8")
-VARIANTS = {"separate": {"SANAD_INGEST_SENTENCE_PASS": "separate"}, "pooled": {"SANAD_INGEST_SENTENCE_PASS": "pooled"}}
+VARIANTS = {v: {"SANAD_INGEST_SENTENCE_PASS": v} for v in ("separate", "local", "pooled")}
 STAGES = ("read", "chunk", "embed", "sentences", "store", "lexical", "tokens")
 
 
@@ -127,7 +127,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--articles", type=int, default=300)
     ap.add_argument("--runs", type=int, default=1)
-    ap.add_argument("--variants", default="separate,pooled", help=f"comma-separated, of {', '.join(VARIANTS)}")
+    ap.add_argument("--variants", default="separate,local,pooled", help=f"comma-separated, of {', '.join(VARIANTS)}")
     ap.add_argument("--src", type=Path, action="append", default=[], help="another checkout to measure too")
     ap.add_argument("--news", type=Path, default=NEWS)
     ap.add_argument("--out", type=Path, default=RESULTS / "ingest.json")

@@ -182,34 +182,78 @@ class BertEncoder:
             op = self._op
         return self._forward(ids.to(self.device), mask.to(self.device), op)
 
+    def local_states(
+        self, ids: torch.Tensor, mask: torch.Tensor, groups: torch.Tensor, layers: int
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The last layer's states of ``ids`` as :meth:`hidden_states`, and a second copy whose last
+        ``layers`` layers ran again with each token seeing only its own group's tokens.
+
+        ``groups`` is ``(batch, tokens)``: a span's index for its tokens, -1 for tokens in no span
+        (``<s>``, the prompt, a title), which every token still sees. So a sentence's local states
+        start from the chunk's context and end as the sentence's own: one pass and ``layers``
+        twelfths instead of a second pass over every sentence (``benchmarks/ingest.py``)."""
+        import torch
+
+        op = None
+        if ids.numel() >= FUSED_MIN_TOKENS:
+            self._check_fusion()
+            op = self._op
+        ids, mask, groups = ids.to(self.device), mask.to(self.device), groups.to(self.device)
+        split = self.layers - max(0, min(layers, self.layers))
+        with torch.inference_mode():
+            keep = mask[:, None, None, :].to(torch.bool)
+            x = self._embed(ids)
+            for i in range(split):
+                x = self._layer(x, i, keep, op)
+            y = x
+            for i in range(split, self.layers):
+                x = self._layer(x, i, keep, op)
+            shared = (groups < 0) & mask.to(torch.bool)
+            own = (groups[:, :, None] == groups[:, None, :]) & mask[:, None, :].to(torch.bool)
+            local = (own | shared[:, None, :])[:, None]  # a padded row still sees <s>: never all-masked
+            for i in range(split, self.layers):
+                y = self._layer(y, i, local, op)
+        return x, y
+
     def _forward(self, ids: torch.Tensor, mask: torch.Tensor, op: Any) -> torch.Tensor:
         import torch
+
+        with torch.inference_mode():
+            keep = mask[:, None, None, :].to(torch.bool)
+            x = self._embed(ids)
+            for i in range(self.layers):
+                x = self._layer(x, i, keep, op)
+            return x
+
+    def _embed(self, ids: torch.Tensor) -> torch.Tensor:
         import torch.nn.functional as F
 
         w = self.w
-        batch, length = ids.shape
-        with torch.inference_mode():
-            x = F.embedding(ids, w["embeddings.word_embeddings.weight"])
-            x = x + w["embeddings.position_embeddings.weight"][:length] + w["embeddings.type0"]
-            norm_w, norm_b = w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"]
-            x = F.layer_norm(x, (self.hidden,), norm_w, norm_b, self.eps)
-            keep = mask[:, None, None, :].to(torch.bool)
-            head = self.hidden // self.heads
-            for i in range(self.layers):
-                p = f"encoder.layer.{i}."
+        x = F.embedding(ids, w["embeddings.word_embeddings.weight"])
+        x = x + w["embeddings.position_embeddings.weight"][: ids.shape[1]] + w["embeddings.type0"]
+        norm_w, norm_b = w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"]
+        return F.layer_norm(x, (self.hidden,), norm_w, norm_b, self.eps)
 
-                def split(t: torch.Tensor) -> torch.Tensor:
-                    return t.view(batch, length, self.heads, head).transpose(1, 2)
+    def _layer(self, x: torch.Tensor, i: int, keep: torch.Tensor, op: Any) -> torch.Tensor:
+        """Encoder layer ``i`` on ``x``; ``keep`` (broadcast to ``(batch, 1, tokens, tokens)``) says
+        which keys each query sees."""
+        import torch.nn.functional as F
 
-                q = split(self._linear(x, p + "attention.self.query", op))
-                k = split(self._linear(x, p + "attention.self.key", op))
-                v = split(self._linear(x, p + "attention.self.value", op))
-                ctx = F.scaled_dot_product_attention(q, k, v, attn_mask=keep)
-                ctx = ctx.transpose(1, 2).reshape(batch, length, self.hidden)
-                x = self._add_norm(ctx, x, p + "attention.output.dense", p + "attention.output.LayerNorm", op)
-                h = self._linear(x, p + "intermediate.dense", op, "gelu")
-                x = self._add_norm(h, x, p + "output.dense", p + "output.LayerNorm", op)
-            return x
+        batch, length = x.shape[0], x.shape[1]
+        head = self.hidden // self.heads
+        p = f"encoder.layer.{i}."
+
+        def split(t: torch.Tensor) -> torch.Tensor:
+            return t.view(batch, length, self.heads, head).transpose(1, 2)
+
+        q = split(self._linear(x, p + "attention.self.query", op))
+        k = split(self._linear(x, p + "attention.self.key", op))
+        v = split(self._linear(x, p + "attention.self.value", op))
+        ctx: torch.Tensor = F.scaled_dot_product_attention(q, k, v, attn_mask=keep)
+        ctx = ctx.transpose(1, 2).reshape(batch, length, self.hidden)
+        x = self._add_norm(ctx, x, p + "attention.output.dense", p + "attention.output.LayerNorm", op)
+        h = self._linear(x, p + "intermediate.dense", op, "gelu")
+        return self._add_norm(h, x, p + "output.dense", p + "output.LayerNorm", op)
 
 
 _LAYER_LINEARS = (

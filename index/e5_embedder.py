@@ -53,6 +53,7 @@ from .embeddings import (
     l2_normalise,
     pool_spans,
     register_embedder,
+    span_groups,
     token_states,
     word_token_mask,
 )
@@ -277,29 +278,66 @@ class E5Embedder:
                 out[i] = vectors
         return [o for o in out if o is not None]
 
-    def encode_passages(self, texts: Sequence[str], spans: Sequence[Sequence[Span]]) -> list[PassageEncoding]:
+    def encode_passages(
+        self, texts: Sequence[str], spans: Sequence[Sequence[Span]], *, local_layers: int = 0
+    ) -> list[PassageEncoding]:
         """One forward pass per passage gives its vector (mean over every token, as :meth:`embed`),
-        the vectors of ``spans`` (its sentences: the mean of their tokens' states in that same pass,
+        the vectors of ``spans`` (its sentences: the mean of their tokens' states,
         :func:`~index.embeddings.pool_spans`) and its token states (as :meth:`token_vectors`).
+        With ``local_layers``, the spans are pooled from a copy whose last layers ran again with
+        each sentence seeing only itself (:meth:`~index.bert_encoder.BertEncoder.local_states`).
         Measured by ``benchmarks/ingest.py``: ingest's sentence vectors cost no second pass."""
         out: list[PassageEncoding | None] = [None] * len(texts)
         shift = len(self.prompt("passage"))
-        for batch, states, mask, tokenized in self._encode_by_length(texts, "passage"):
+        local = local_layers > 0 and any(spans)
+        for batch, ids, mask, tokenized in self._batches(texts, "passage"):
+            ends = [
+                np.array([b if b > a else 0 for a, b in offsets], dtype=np.int64) - shift
+                for offsets in tokenized.offsets
+            ]
+            if local:
+                groups = np.full(ids.shape, -1, dtype=np.int64)
+                for row, i in enumerate(batch):
+                    groups[row, : len(ends[row])] = span_groups(ends[row], spans[i])
+                states, pooled_from = self._local_states(ids, mask, groups, local_layers)
+            else:
+                states = pooled_from = self._hidden_states(ids, mask, "passage")
             for row, i in enumerate(batch):
                 n = int(mask[row].sum())
                 rows = states[row, :n]
-                ends = np.array([b if b > a else 0 for a, b in tokenized.offsets[row]], dtype=np.int64) - shift
                 vector = l2_normalise(rows.mean(axis=0, keepdims=True))[0]
-                out[i] = PassageEncoding(vector, pool_spans(rows, ends, spans[i]), token_states([rows])[0])
+                span_rows = pool_spans(pooled_from[row, :n], ends[row], spans[i])
+                out[i] = PassageEncoding(vector, span_rows, token_states([rows])[0])
         return [o for o in out if o is not None]
+
+    def _local_states(
+        self, ids: NDArray[np.int64], mask: NDArray[np.bool_], groups: NDArray[np.int64], layers: int
+    ) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+        import torch
+
+        full, local = self._torch_encoder().local_states(
+            torch.from_numpy(ids), torch.from_numpy(mask), torch.from_numpy(groups), layers
+        )
+        return (
+            np.asarray(full.float().cpu().numpy(), dtype=np.float32),
+            np.asarray(local.float().cpu().numpy(), dtype=np.float32),
+        )
 
     def _encode_by_length(
         self, texts: Sequence[str], kind: Kind
     ) -> Iterator[tuple[list[int], NDArray[np.float32], NDArray[np.bool_], Tokenized]]:
-        """The encoder over :func:`length_batches` of ``texts``: (indices, last hidden states,
-        mask of real tokens, that batch's tokens), each batch padded to a multiple of
-        :attr:`pad_to_multiple_of` (one shape per length bucket). A question's small batch runs
-        in numpy (:mod:`index.bert_numpy`, no torch import), everything else in torch."""
+        """The encoder over :meth:`_batches` of ``texts``: (indices, last hidden states, mask of
+        real tokens, that batch's tokens). A question's small batch runs in numpy
+        (:mod:`index.bert_numpy`, no torch import), everything else in torch."""
+        for batch, ids, mask, part in self._batches(texts, kind):
+            yield batch, self._hidden_states(ids, mask, kind), mask, part
+
+    def _batches(
+        self, texts: Sequence[str], kind: Kind
+    ) -> Iterator[tuple[list[int], NDArray[np.int64], NDArray[np.bool_], Tokenized]]:
+        """:func:`length_batches` of ``texts`` with the prompt: (indices, token ids, mask of real
+        tokens, that batch's tokens), each batch padded to a multiple of :attr:`pad_to_multiple_of`
+        (one shape per length bucket)."""
         prompt = self.prompt(kind)
         tokenized = self._tokenizer.encode([prompt + t for t in texts])
         lengths = [len(ids) for ids in tokenized.ids]
@@ -311,8 +349,7 @@ class E5Embedder:
             for row, i in enumerate(batch):
                 ids[row, : lengths[i]] = tokenized.ids[i]
                 mask[row, : lengths[i]] = True
-            part = Tokenized([tokenized.ids[i] for i in batch], [tokenized.offsets[i] for i in batch])
-            yield batch, self._hidden_states(ids, mask, kind), mask, part
+            yield batch, ids, mask, Tokenized([tokenized.ids[i] for i in batch], [tokenized.offsets[i] for i in batch])
 
     def _hidden_states(self, ids: NDArray[np.int64], mask: NDArray[np.bool_], kind: Kind) -> NDArray[np.float32]:
         if kind == "query" and ids.size <= NUMPY_MAX_TOKENS:

@@ -57,18 +57,26 @@ class CachedEmbedder:
             return np.zeros((0, 0), dtype=np.float32)
         return np.vstack([np.frombuffer(found[k], dtype=np.float32) for k in keys])
 
-    def encode_passages(self, texts: Sequence[str], spans: Sequence[Sequence[Span]]) -> list[PassageEncoding]:
+    def encode_passages(
+        self, texts: Sequence[str], spans: Sequence[Sequence[Span]], *, local_layers: int = 0
+    ) -> list[PassageEncoding]:
         """The wrapped backend's one-pass encoding, its vectors (not the token states) cached
-        under the text and its spans."""
+        under the text, its spans and ``local_layers``."""
+        kind = f"encoding-local{local_layers}" if local_layers else "encoding"
         keys = [
-            _key(self.identity, "encoding", json.dumps([t, list(map(list, s))]))
-            for t, s in zip(texts, spans, strict=True)
+            _key(self.identity, kind, json.dumps([t, list(map(list, s))])) for t, s in zip(texts, spans, strict=True)
         ]
         found = self._get(keys)
         missing = [i for i, k in enumerate(keys) if k not in found]
         self.hits += len(texts) - len(missing)
         self.misses += len(missing)
-        fresh = encode_passages(self.inner, [texts[i] for i in missing], [spans[i] for i in missing]) if missing else []
+        fresh = (
+            encode_passages(
+                self.inner, [texts[i] for i in missing], [spans[i] for i in missing], local_layers=local_layers
+            )
+            if missing
+            else []
+        )
         if fresh:
             rows = [
                 (keys[i], np.vstack([e.vector[None, :], e.spans]).astype(np.float32).tobytes())

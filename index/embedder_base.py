@@ -61,16 +61,23 @@ class PassageEncoder(Protocol):
     @property
     def identity(self) -> str: ...
 
-    def encode_passages(self, texts: Sequence[str], spans: Sequence[Sequence[Span]]) -> list[PassageEncoding]:
-        """One :class:`PassageEncoding` per text; ``spans[i]`` are offsets into ``texts[i]``."""
+    def encode_passages(
+        self, texts: Sequence[str], spans: Sequence[Sequence[Span]], *, local_layers: int = 0
+    ) -> list[PassageEncoding]:
+        """One :class:`PassageEncoding` per text; ``spans[i]`` are offsets into ``texts[i]``.
+
+        ``local_layers``: how many last layers run again with each span's tokens seeing only
+        that span (and the tokens in no span) before its vector is pooled; 0 pools the pass as is."""
         ...
 
 
-def encode_passages(embedder: Embedder, texts: Sequence[str], spans: Sequence[Sequence[Span]]) -> list[PassageEncoding]:
+def encode_passages(
+    embedder: Embedder, texts: Sequence[str], spans: Sequence[Sequence[Span]], *, local_layers: int = 0
+) -> list[PassageEncoding]:
     """``embedder.encode_passages`` when it has one; otherwise two passes of ``embed``: the
     passages, then each distinct span text on its own (no token states)."""
     if isinstance(embedder, PassageEncoder):
-        return embedder.encode_passages(texts, spans)
+        return embedder.encode_passages(texts, spans, local_layers=local_layers)
     return encode_separately(embedder, texts, spans)
 
 
@@ -92,17 +99,27 @@ def encode_separately(
     return out
 
 
-def pool_spans(
-    states: NDArray[np.float32], token_ends: NDArray[np.int64], spans: Sequence[Span]
-) -> NDArray[np.float32]:
-    """Mean of the token states whose last character lies in each span, L2-normalised (zeros where none).
+def span_groups(token_ends: NDArray[np.int64], spans: Sequence[Span]) -> NDArray[np.int64]:
+    """Which span each token belongs to: the index of the span its last character lies in, -1
+    for none (spans do not overlap: a chunk's sentences).
 
     ``token_ends[j]`` is the end offset of token ``j`` in the passage's own text (specials and
     prompt tokens carry an end ≤ 0, so they fall in no span)."""
-    out = np.zeros((len(spans), states.shape[1]), dtype=np.float32)
+    groups = np.full(len(token_ends), -1, dtype=np.int64)
     last = token_ends - 1
     for k, (a, b) in enumerate(spans):
-        rows = states[(last >= a) & (last < b)]
+        groups[(last >= a) & (last < b)] = k
+    return groups
+
+
+def pool_spans(
+    states: NDArray[np.float32], token_ends: NDArray[np.int64], spans: Sequence[Span]
+) -> NDArray[np.float32]:
+    """Mean of each span's token states (:func:`span_groups`), L2-normalised (zeros where none)."""
+    out = np.zeros((len(spans), states.shape[1]), dtype=np.float32)
+    groups = span_groups(token_ends, spans)
+    for k in range(len(spans)):
+        rows = states[groups == k]
         if len(rows):
             out[k] = rows.mean(axis=0)
     return l2_normalise(out)

@@ -33,6 +33,7 @@ from .embedder_base import (
     encode_separately,
     l2_normalise,
     pool_spans,
+    span_groups,
     token_states,
     word_token_mask,
 )
@@ -80,6 +81,7 @@ __all__ = [
     "pool_spans",
     "quiet_loading",
     "register_embedder",
+    "span_groups",
     "token_states",
     "word_token_mask",
 ]

@@ -27,7 +27,9 @@ from .store import ChunkStore
 from .token_codec import packed_nbytes
 
 Outcome = Literal["added", "updated", "unchanged", "skipped"]
-SentencePass = Literal["pooled", "separate"]
+SentencePass = Literal["local", "pooled", "separate"]
+LOCAL_LAYERS = 6
+"""Last layers a ``local`` sentence pass runs again per sentence (of e5-small's 12)."""
 TokenSink = Callable[[Sequence[tuple[str, NDArray[np.float32]]]], None]
 """Told each chunk's (text, token states) of the ingest pass (e.g. the reranker's store on disk)."""
 
@@ -167,11 +169,12 @@ def _relative_spans(chunk: Chunk, shift: int = 0) -> list[Span]:
 class Indexer:
     """Chunks, embeds and stores articles, ``group_articles`` / ``group_chunks`` at a time.
 
-    ``sentence_pass`` decides how the sentence vectors are made: ``"pooled"`` from the chunk's own
-    forward pass (one pass, :class:`~index.embeddings.PassageEncoder`), ``"separate"`` by embedding
-    each sentence on its own (a second pass). ``token_sink`` is told each chunk's token states
-    from that pass, until ``token_budget`` bytes (packed, :func:`~index.token_codec.packed_nbytes`) have been
-    told in this run.
+    ``sentence_pass`` decides how the sentence vectors are made: ``"local"`` from the chunk's own
+    forward pass with its last :data:`LOCAL_LAYERS` layers run again with each sentence seeing only
+    itself, ``"pooled"`` from that pass as it is (both :class:`~index.embeddings.PassageEncoder`),
+    ``"separate"`` by embedding each sentence on its own (a second pass). ``token_sink`` is told
+    each chunk's token states from that pass, until ``token_budget`` bytes (packed,
+    :func:`~index.token_codec.packed_nbytes`) have been told in this run.
     ``chunk_context`` puts the article's title before each chunk's text when it is embedded
     (:func:`~index.chunking.context_prefix`; the chunk's text and offsets stay its own)."""
 
@@ -344,15 +347,16 @@ class Indexer:
     def _encode(self, chunks: Sequence[Chunk], prefixes: Sequence[str]) -> list[PassageEncoding]:
         """Every chunk's encoding (of its prefix and text), ``batch_size`` chunks of similar length
         per call (sorted by length across the whole group, so little padding); the sentence spans
-        are asked of the same pass when ``sentence_pass`` is pooled."""
-        pooled = self.sentence_vectors and self.sentence_pass == "pooled"
+        are asked of the same pass unless ``sentence_pass`` is separate."""
+        pooled = self.sentence_vectors and self.sentence_pass != "separate"
+        layers = LOCAL_LAYERS if self.sentence_pass == "local" else 0
         order = sorted(range(len(chunks)), key=lambda i: -len(chunks[i].text))
         out: list[PassageEncoding | None] = [None] * len(chunks)
         for i in range(0, len(order), self.batch_size):
             part = order[i : i + self.batch_size]
             texts = [prefixes[j] + chunks[j].text for j in part]
             spans = [_relative_spans(chunks[j], len(prefixes[j])) if pooled else [] for j in part]
-            for j, enc in zip(part, encode_passages(self.embedder, texts, spans), strict=True):
+            for j, enc in zip(part, encode_passages(self.embedder, texts, spans, local_layers=layers), strict=True):
                 out[j] = enc
         return [o for o in out if o is not None]
 

@@ -98,7 +98,9 @@ class SerialEmbedder:
                 parts.append(np.asarray(inner.embed(texts[i : i + self.background_batch], kind), dtype=np.float32))
         return np.vstack(parts)
 
-    def encode_passages(self, texts: Sequence[str], spans: Sequence[Sequence[Span]]) -> list[PassageEncoding]:
+    def encode_passages(
+        self, texts: Sequence[str], spans: Sequence[Sequence[Span]], *, local_layers: int = 0
+    ) -> list[PassageEncoding]:
         """The wrapped backend's one-pass encoding (:func:`~index.embeddings.encode_passages`),
         taking turns as :meth:`embed` does."""
         background = getattr(_work, "background", False)
@@ -106,7 +108,7 @@ class SerialEmbedder:
         out: list[PassageEncoding] = []
         for i in range(0, len(texts), step):
             with self._turn(not background):
-                out += encode_passages(self.inner, texts[i : i + step], spans[i : i + step])
+                out += encode_passages(self.inner, texts[i : i + step], spans[i : i + step], local_layers=local_layers)
         return out
 
     def __getattr__(self, name: str) -> Any:

@@ -52,10 +52,11 @@ class IngestSettings(BaseModel):
     max_article_chars: int = Field(default=500_000, ge=1, description="Longer articles are skipped.")
     chunk_tokens: int = Field(default=200, ge=16, description="Token budget of a chunk.")
     batch_size: int = Field(default=32, ge=1, description="Texts per embedding call.")
-    sentence_pass: Literal["pooled", "separate"] = Field(
+    sentence_pass: Literal["local", "pooled", "separate"] = Field(
         default="separate",
-        description="How sentence vectors are made: pooled from the chunk's own forward pass (one pass), "
-        "or each sentence embedded on its own (a second pass).",
+        description="How sentence vectors are made: local (the chunk's own forward pass, its last 6 layers run "
+        "again with each sentence seeing only itself), pooled (that pass as it is), or separate (each sentence "
+        "embedded on its own: a second pass).",
     )
     context: Literal["none", "title"] = Field(
         default="none",

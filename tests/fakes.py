@@ -74,23 +74,25 @@ class HashTokenEmbedder(HashEmbedder):
 class HashPassageEncoder(HashTokenEmbedder):
     """A :class:`HashTokenEmbedder` with the one-pass ``encode_passages``
     (``index.embeddings.PassageEncoder``): a span's row is the vector of ``"pooled " + span``, so a
-    test can tell pooled rows from sentences embedded alone; spans starting at or past
-    ``max_chars`` get a row of zeros (as if truncated away)."""
+    test can tell pooled rows from sentences embedded alone (``"local<n> " + span`` when asked for
+    ``local_layers``); spans starting at or past ``max_chars`` get a row of zeros (as if truncated away)."""
 
     def __init__(self, dim: int = 256, n: int = 3, name: str = "hash-pass", max_chars: int = 10_000) -> None:
         super().__init__(dim, n, name)
         self.max_chars = max_chars
         self.pass_calls: list[list[int]] = []  # spans asked per text, per call
+        self.local_layers: list[int] = []  # local_layers asked, per call
 
     def encode_passages(
-        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], *, local_layers: int = 0
     ) -> list[PassageEncoding]:
         self.pass_calls.append([len(s) for s in spans])
+        self.local_layers.append(local_layers)
+        mark = f"local{local_layers} " if local_layers else "pooled "
         out = []
         for text, row in zip(texts, spans, strict=True):
             rows = [
-                self._vector("pooled " + text[a:b]) if a < self.max_chars else np.zeros(self.dim, np.float32)
-                for a, b in row
+                self._vector(mark + text[a:b]) if a < self.max_chars else np.zeros(self.dim, np.float32) for a, b in row
             ]
             pooled = np.stack(rows) if rows else np.zeros((0, self.dim), np.float32)
             tokens = np.stack([self._vector(w) for w in text.split()] or [self._vector("")])

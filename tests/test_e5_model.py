@@ -321,6 +321,30 @@ def test_fused_linears_match_plain_torch(e5_dir: Path, e5_fp32: E5Embedder, cosi
     assert float((a * b).sum(axis=1).min()) > 0.99999
 
 
+def test_local_sentence_rows_see_only_their_sentence(e5_fp32: E5Embedder) -> None:
+    """``local_layers``: the chunk's vector and token states stay the full pass's; a sentence's row
+    comes from layers run again sentence-local, so with every layer local it no longer depends
+    on the other sentences' words (it does when pooled from the pass as it is), and with 0 it is
+    the pooled row."""
+    first = "وقعت البلدية عقد محطة التحلية في مارس 2024."
+    text_a = first + " وستنتج المحطة مئة ألف متر مكعب يوميا."
+    text_b = first + " ويقول السكان إن الانقطاعات تتكرر كل صيف."
+    spans_a = [(0, len(first)), (len(first) + 1, len(text_a))]
+    spans_b = [(0, len(first)), (len(first) + 1, len(text_b))]
+    every = 12
+    (pooled_a,) = e5_fp32.encode_passages([text_a], [spans_a])
+    (pooled_b,) = e5_fp32.encode_passages([text_b], [spans_b])
+    (local_a,) = e5_fp32.encode_passages([text_a], [spans_a], local_layers=every)
+    (local_b,) = e5_fp32.encode_passages([text_b], [spans_b], local_layers=every)
+    (zero_a,) = e5_fp32.encode_passages([text_a], [spans_a], local_layers=0)
+    assert np.array_equal(local_a.vector, pooled_a.vector)
+    assert local_a.tokens is not None and pooled_a.tokens is not None
+    assert np.array_equal(local_a.tokens, pooled_a.tokens)
+    assert np.array_equal(zero_a.spans, pooled_a.spans)
+    assert float(pooled_a.spans[0] @ pooled_b.spans[0]) < 0.999  # the pass's row hears its neighbour
+    assert float(local_a.spans[0] @ local_b.spans[0]) > 0.99999  # the local row does not
+
+
 def test_vectors_equal_sentence_transformers(e5_dir: Path, e5_fp32: E5Embedder, cosine_texts: list[str]) -> None:
     """The plain-torch encoder gives what sentence-transformers gives on the same folder: the
     sentence vectors and the per-token states (the reranker's input), texts past 512 tokens too."""

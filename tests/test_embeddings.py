@@ -257,3 +257,22 @@ def test_token_states_of_a_sentence_transformers_model(minilm: SentenceTransform
     tokens = minilm._model.tokenizer.tokenize(minilm.prompt_text("query") + "A cat is sleeping.")
     keep = [i for i, t in enumerate(tokens) if any(c.isalnum() for c in t)]
     assert len(keep) == len(tokens) - 1 and np.allclose(words, cat[keep], atol=1e-5)
+
+
+def test_cached_encodings_are_kept_apart_by_local_layers(tmp_path: Path) -> None:
+    """The cache keys a one-pass encoding by its local layers too: pooled rows are never served
+    for a local pass (or the other way round), and each is served again without a pass."""
+    from fakes import HashPassageEncoder
+
+    from index.embed_cache import CachedEmbedder
+
+    inner = HashPassageEncoder()
+    cache = CachedEmbedder(inner, tmp_path / "cache.sqlite")
+    text, spans = "one two. three four.", [[(0, 8), (9, 20)]]
+    pooled = cache.encode_passages([text], spans)[0].spans
+    local = cache.encode_passages([text], spans, local_layers=4)[0].spans
+    assert not np.allclose(pooled, local) and cache.misses == 2
+    assert np.allclose(cache.encode_passages([text], spans, local_layers=4)[0].spans, local)
+    assert np.allclose(cache.encode_passages([text], spans)[0].spans, pooled)
+    assert cache.hits == 2 and inner.local_layers == [0, 4]
+    cache.close()

@@ -10,7 +10,7 @@ from fakes import HashEmbedder, HashPassageEncoder
 
 from index.documents import Article, sentence_id
 from index.embeddings import l2_normalise
-from index.indexer import Indexer
+from index.indexer import LOCAL_LAYERS, Indexer, SentencePass
 from index.store import ChunkStore
 from index.token_codec import packed_nbytes
 
@@ -181,6 +181,27 @@ def test_pooled_sentence_vectors_come_from_the_chunk_pass(tmp_path: Path) -> Non
         expected = l2_normalise(np.sum(rows, axis=0, keepdims=True))[0]
         assert np.allclose(vector, expected, atol=1e-5)
     assert sorted(t for t, _ in told) == sorted(p.text for p in passages)
+
+
+def test_local_sentence_pass_asks_the_chunk_pass_for_local_rows(tmp_path: Path) -> None:
+    """``local``: still one pass (nothing embedded alone), its sentence rows asked with the last
+    LOCAL_LAYERS layers run sentence-local; pooled and separate ask for none."""
+    embedder = HashPassageEncoder()
+    store = ChunkStore(embedder, path=tmp_path / "chroma")
+    Indexer(embedder, store, chunk_tokens=20, sentence_pass="local").ingest([Article(id="a", text=ARTICLE_A)])
+    assert embedder.calls == [] and embedder.local_layers and set(embedder.local_layers) == {LOCAL_LAYERS}
+    stored = _stored_sentences(store, "a")
+    assert stored and all(
+        np.allclose(v, embedder._vector(f"local{LOCAL_LAYERS} " + ARTICLE_A[a:b]), atol=1e-5)
+        for (a, b), v in stored.items()
+    )
+    others: tuple[SentencePass, ...] = ("pooled", "separate")
+    for other in others:
+        embedder.local_layers.clear()
+        Indexer(embedder, ChunkStore(embedder, path=tmp_path / other), chunk_tokens=20, sentence_pass=other).ingest(
+            [Article(id="a", text=ARTICLE_A)]
+        )
+        assert set(embedder.local_layers) == {0}
 
 
 def test_a_sentence_the_pass_did_not_reach_is_embedded_alone(tmp_path: Path) -> None:
