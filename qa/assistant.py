@@ -140,14 +140,17 @@ class Assistant(Collaborators):
         except NotFoundError:
             return None
 
+    def extractive_answerer(self) -> ExtractiveAnswerer:
+        """The answerer used without a chat model: this index's sentence vectors and, with the
+        MaxSim reranker, sentence-level late interaction."""
+        reranker = self.reranker
+        late = reranker.sentence_scores if isinstance(reranker, MaxSimReranker) else None
+        return ExtractiveAnswerer(self.queries, stored_vectors=self.store.sentence_vectors, late=late)
+
     def _answer(self, question: str, passages: list[Passage], *, on_token: TokenCallback | None = None) -> Answer:
         chat_model = self.chat_model
         if chat_model is None:
-            reranker = self.reranker
-            late = reranker.sentence_scores if isinstance(reranker, MaxSimReranker) else None
-            return ExtractiveAnswerer(self.queries, stored_vectors=self.store.sentence_vectors, late=late).answer(
-                question, passages
-            )
+            return self.extractive_answerer().answer(question, passages)
         texts = self._texts(passages)
         if on_token is None:
             return LLMAnswerer(chat_model).answer(question, passages, article_texts=texts)

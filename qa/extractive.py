@@ -72,6 +72,39 @@ class Thresholds:
     cross_dense_floor: float = 0.79
     keep_gap: float = 0.15  # further sentences: at most this far below the best score
 
+    def admits(self, e: Evidence) -> bool:
+        """Whether the best sentence, as ``e`` describes it, counts as support."""
+        if e.overlap >= self.min_overlap or e.dense is None:
+            return e.overlap >= self.min_overlap
+        dense_min, late_min, floor = (
+            (self.cross_standout, self.cross_late_standout, -1.0)
+            if e.cross
+            else (self.min_standout, self.min_late_standout, self.min_dense)
+        )
+        if not e.cross and e.dense >= self.sure_dense:
+            return True
+        late_ok = e.late is None or e.late_standout >= late_min
+        if e.dense_standout >= dense_min and late_ok and e.dense >= floor:
+            return True
+        # The other language's cosines are compressed, and a small index's on-topic candidates stand out
+        # from one another little: the late-interaction and dense scores themselves say more there.
+        return e.cross and e.late is not None and e.late >= self.cross_late_floor and e.dense >= self.cross_dense_floor
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the gate reads of the best sentence: its overlap with the question's terms, its cosine
+    and late-interaction score (None without an embedder / a late scorer), how far each stands out
+    from the other candidates' (:func:`~qa.sentence_rank.standout`), and whether it is in another
+    language than the question."""
+
+    overlap: float
+    dense: float | None
+    late: float | None
+    dense_standout: float
+    late_standout: float
+    cross: bool
+
 
 class ExtractiveAnswerer:
     def __init__(
@@ -111,25 +144,20 @@ class ExtractiveAnswerer:
         combine(cands, self.weights)
         return sorted(cands, key=lambda c: c.score, reverse=True), weights
 
+    def evidence(self, cands: Sequence[Candidate], best: Candidate, language: str) -> Evidence:
+        """What the gate (:meth:`Thresholds.admits`) reads of ``best`` for a question in ``language``."""
+        return Evidence(
+            overlap=best.overlap,
+            dense=best.dense if self.embedder is not None else None,
+            late=best.late if self.late is not None else None,
+            dense_standout=standout(cands, best),
+            late_standout=standout(cands, best, "late") if self.late is not None else 0.0,
+            cross=detect_language(best.text) != language,
+        )
+
     def supported(self, cands: Sequence[Candidate], best: Candidate, language: str) -> bool:
         """Whether ``best`` answers a question in ``language`` (see :class:`Thresholds`)."""
-        t = self.thresholds
-        if best.overlap >= t.min_overlap or self.embedder is None:
-            return best.overlap >= t.min_overlap
-        cross = detect_language(best.text) != language
-        dense_min, late_min, floor = (
-            (t.cross_standout, t.cross_late_standout, -1.0)
-            if cross
-            else (t.min_standout, t.min_late_standout, t.min_dense)
-        )
-        if not cross and best.dense >= t.sure_dense:
-            return True
-        late_ok = self.late is None or standout(cands, best, "late") >= late_min
-        if standout(cands, best) >= dense_min and late_ok and best.dense >= floor:
-            return True
-        # The other language's cosines are compressed, and a small index's on-topic candidates stand out
-        # from one another little: the late-interaction and dense scores themselves say more there.
-        return cross and self.late is not None and best.late >= t.cross_late_floor and best.dense >= t.cross_dense_floor
+        return self.thresholds.admits(self.evidence(cands, best, language))
 
     def choose(self, ranked: Sequence[Candidate], language: str) -> list[Candidate]:
         """The best sentence (with the one before it when it refers back), then near-equals."""

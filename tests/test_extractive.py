@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from index.documents import Passage, Span
-from qa.extractive import ExtractiveAnswerer, Thresholds, terms
+from qa.extractive import Evidence, ExtractiveAnswerer, Thresholds, terms
 from qa.language import insufficient_evidence_text
 
 ARTICLE = (
@@ -94,3 +95,24 @@ def test_stored_sentence_vectors_spare_embedding_at_question_time() -> None:
     assert asked and set(asked[0]) == set(store)
     assert embedder.calls == [("query", 1)]
     assert answer.status == "answered"
+
+
+def test_the_gate_reads_the_evidence_it_is_given() -> None:
+    """``Thresholds.admits``, the one gate (the answerer and benchmarks/answer_gate.py both call it):
+    enough shared terms admit alone; a same-language cosine needs a standout over its floor unless it
+    is sure; across languages the late-interaction and dense floors admit without a standout."""
+    t = Thresholds()
+    plain = Evidence(overlap=0.0, dense=0.5, late=0.5, dense_standout=0.0, late_standout=0.0, cross=False)
+    assert not t.admits(plain)
+    assert t.admits(replace(plain, overlap=t.min_overlap))
+    assert t.admits(replace(plain, dense=t.sure_dense))
+    assert not t.admits(replace(plain, dense=t.sure_dense, cross=True))
+    standing = replace(plain, dense=t.min_dense, dense_standout=t.min_standout, late_standout=t.min_late_standout)
+    assert t.admits(standing)
+    assert not t.admits(replace(standing, late_standout=t.min_late_standout - 0.1))
+    assert not t.admits(replace(standing, dense=t.min_dense - 0.01))
+    assert t.admits(replace(standing, late=None, late_standout=0.0))  # no late scorer: the cosine decides
+    floors = replace(plain, cross=True, late=t.cross_late_floor, dense=t.cross_dense_floor)
+    assert t.admits(floors)
+    assert not t.admits(replace(floors, late=t.cross_late_floor - 0.01))
+    assert not t.admits(replace(floors, dense=None))  # no embedder: only the overlap counts
