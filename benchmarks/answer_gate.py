@@ -23,7 +23,7 @@ import itertools
 import json
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +34,8 @@ from benchmarks.embed import SHARED_QA  # noqa: E402
 from benchmarks.ingest import cpu_flags  # noqa: E402
 from index.embed_cache import CachedEmbedder  # noqa: E402
 from qa.assistant import Assistant  # noqa: E402
-from qa.evaluate import Question, contains, load_squad  # noqa: E402
-from qa.extractive import Evidence, Thresholds  # noqa: E402
+from qa.evaluate import Question, contains, load_squad, without_gold_context  # noqa: E402
+from qa.extractive import Evidence, ExtractiveAnswerer, Thresholds  # noqa: E402
 from qa.language import detect_language  # noqa: E402
 from qa.question_intent import asks_nothing  # noqa: E402
 from qa.settings import Settings  # noqa: E402
@@ -66,7 +66,7 @@ Row = tuple[Evidence, bool]  # the gate's evidence, and whether the first cited 
 
 
 def harvest(settings: Settings, name: str, questions: int, cache: Path) -> dict[str, list[Row]]:
-    """Each question's evidence with its gold context in the index, and without it."""
+    """Each question's evidence with its gold context in the index, and without it (same order)."""
     data_file, questions_file = SETS[name]
     data = load_squad(SHARED_QA / data_file, SHARED_QA / questions_file if questions_file else None)
     asked = [q for q in data.questions[:questions] if not asks_nothing(q.question)]
@@ -74,39 +74,25 @@ def harvest(settings: Settings, name: str, questions: int, cache: Path) -> dict[
         local = settings.model_copy(update={"home": Path(tmp)})
         assistant = Assistant(local, wrap_embedder=lambda build: CachedEmbedder(build(), cache))
         assistant.ingest_records(data.contexts, origin="gate")
-        rows = {"with": [_row(assistant, q) for q in asked], "without": []}
-        records = {c["id"]: c for c in data.contexts}
-        for context_id, group in _by_context(asked):
-            assistant.forget(context_id)
-            try:
-                rows["without"] += [_row(assistant, q) for q in group]
-            finally:
-                assistant.ingest_records([records[context_id]], origin="gate")
-        # back in question order, so halves are the same questions with and without their context
-        order = {id(q): i for i, q in enumerate(asked)}
-        flat = [q for _, group in _by_context(asked) for q in group]
-        rows["without"] = [r for _, r in sorted(zip((order[id(q)] for q in flat), rows["without"], strict=True))]
-    return rows
+        answerer, permissive = assistant.extractive_answerer(), assistant.extractive_answerer()
+        permissive.thresholds = ADMIT_ALL
+        with_gold = [_row(assistant, answerer, permissive, q) for q in asked]
+        without = {
+            q.id: _row(assistant, answerer, permissive, q)
+            for q in without_gold_context(assistant, asked, data.contexts)
+        }
+    return {"with": with_gold, "without": [without[q.id] for q in asked]}
 
 
-def _by_context(questions: Sequence[Question]) -> Iterator[tuple[str, list[Question]]]:
-    groups: dict[str, list[Question]] = {}
-    for q in questions:
-        groups.setdefault(q.context_id, []).append(q)
-    yield from groups.items()
-
-
-def _row(assistant: Assistant, q: Question) -> Row:
-    answerer = assistant.extractive_answerer()
+def _row(assistant: Assistant, answerer: ExtractiveAnswerer, permissive: ExtractiveAnswerer, q: Question) -> Row:
+    """The gate's evidence for ``q``'s best sentence, and whether its first cited sentence (as
+    ``permissive``, which admits every best sentence, cites it) holds a gold answer."""
     language = detect_language(q.question)
     ranked = answerer.rank(q.question, assistant.search(q.question))
     if not ranked:
         return Evidence(0.0, None, None, 0.0, 0.0, False), False
-    permissive = assistant.extractive_answerer()
-    permissive.thresholds = ADMIT_ALL
     first = permissive.choose(ranked, language)[0]
-    gold = any(contains(first.text, g) for g in q.answers)
-    return answerer.evidence(ranked, ranked[0], language), gold
+    return answerer.evidence(ranked, ranked[0], language), any(contains(first.text, g) for g in q.answers)
 
 
 def rates(t: Thresholds, rows: dict[str, list[Row]], part: slice) -> tuple[float, float]:

@@ -33,31 +33,23 @@ from benchmarks.ingest import cpu_flags  # noqa: E402
 from index.e5_embedder import E5Embedder  # noqa: E402
 from index.embeddings import l2_normalise  # noqa: E402
 from index.sentences import split_sentences  # noqa: E402
+from qa.evaluate import load_squad  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 
 
 def load(data: Path, english: Path | None, limit: int) -> tuple[list[str], list[tuple[int, str, str | None, int]]]:
-    """Contexts, and (context index, question, English question, answer start) per question."""
-    en: dict[str, str] = {}
-    if english is not None and english.exists():
-        en = {
-            q["id"]: q["question"]
-            for a in json.loads(english.read_text(encoding="utf-8"))["data"]
-            for p in a["paragraphs"]
-            for q in p["qas"]
-        }
-    contexts: list[str] = []
-    questions: list[tuple[int, str, str | None, int]] = []
-    for article in json.loads(data.read_text(encoding="utf-8"))["data"]:
-        for para in article["paragraphs"]:
-            if len(contexts) >= limit:
-                return contexts, questions
-            contexts.append(para["context"])
-            for q in para["qas"]:
-                start = int(q["answers"][0]["answer_start"])
-                questions.append((len(contexts) - 1, q["question"].strip(" -"), en.get(q["id"]), start))
-    return contexts, questions
+    """The first ``limit`` contexts, and (context index, question, English question, answer start)
+    per question of theirs (:func:`qa.evaluate.load_squad`, the eval's reader)."""
+    dataset = load_squad(data)
+    en = {q.id: q.question for q in load_squad(data, english).questions} if english and english.exists() else {}
+    where = {c["id"]: i for i, c in enumerate(dataset.contexts[:limit])}
+    questions = [
+        (where[q.context_id], q.question, en.get(q.id), q.starts[0])
+        for q in dataset.questions
+        if q.context_id in where and q.starts
+    ]
+    return [c["text"] for c in dataset.contexts[:limit]], questions
 
 
 def score(

@@ -176,11 +176,14 @@ class BertEncoder:
         Batches of at least :data:`FUSED_MIN_TOKENS` run the fused linears: oneDNN builds its
         kernels on a shape's first use (≈ 1 s in a fresh process), which a question's one short
         text does not win back; plain ``F.linear`` runs those."""
-        op = None
-        if ids.numel() >= FUSED_MIN_TOKENS:
-            self._check_fusion()
-            op = self._op
-        return self._forward(ids.to(self.device), mask.to(self.device), op)
+        return self._forward(ids.to(self.device), mask.to(self.device), self._op_for(ids))
+
+    def _op_for(self, ids: torch.Tensor) -> Any:
+        """The fused linear op for a batch this big, or None (plain ``F.linear``)."""
+        if ids.numel() < FUSED_MIN_TOKENS:
+            return None
+        self._check_fusion()
+        return self._op
 
     def local_states(
         self, ids: torch.Tensor, mask: torch.Tensor, groups: torch.Tensor, layers: int
@@ -194,23 +197,20 @@ class BertEncoder:
         twelfths instead of a second pass over every sentence (``benchmarks/ingest.py``)."""
         import torch
 
-        op = None
-        if ids.numel() >= FUSED_MIN_TOKENS:
-            self._check_fusion()
-            op = self._op
-        ids, mask, groups = ids.to(self.device), mask.to(self.device), groups.to(self.device)
+        op = self._op_for(ids)
+        ids, groups = ids.to(self.device), groups.to(self.device)
+        real = mask.to(device=self.device, dtype=torch.bool)
         split = self.layers - max(0, min(layers, self.layers))
         with torch.inference_mode():
-            keep = mask[:, None, None, :].to(torch.bool)
+            keep = real[:, None, None, :]
             x = self._embed(ids)
             for i in range(split):
                 x = self._layer(x, i, keep, op)
             y = x
             for i in range(split, self.layers):
                 x = self._layer(x, i, keep, op)
-            shared = (groups < 0) & mask.to(torch.bool)
-            own = (groups[:, :, None] == groups[:, None, :]) & mask[:, None, :].to(torch.bool)
-            local = (own | shared[:, None, :])[:, None]  # a padded row still sees <s>: never all-masked
+            own = (groups[:, :, None] == groups[:, None, :]) & real[:, None, :]
+            local = (own | ((groups < 0) & real)[:, None, :])[:, None]  # a padded row still sees <s>
             for i in range(split, self.layers):
                 y = self._layer(y, i, local, op)
         return x, y

@@ -348,14 +348,14 @@ class Indexer:
         """Every chunk's encoding (of its prefix and text), ``batch_size`` chunks of similar length
         per call (sorted by length across the whole group, so little padding); the sentence spans
         are asked of the same pass unless ``sentence_pass`` is separate."""
-        pooled = self.sentence_vectors and self.sentence_pass != "separate"
+        one_pass = self.sentence_vectors and self.sentence_pass != "separate"
         layers = LOCAL_LAYERS if self.sentence_pass == "local" else 0
         order = sorted(range(len(chunks)), key=lambda i: -len(chunks[i].text))
         out: list[PassageEncoding | None] = [None] * len(chunks)
         for i in range(0, len(order), self.batch_size):
             part = order[i : i + self.batch_size]
             texts = [prefixes[j] + chunks[j].text for j in part]
-            spans = [_relative_spans(chunks[j], len(prefixes[j])) if pooled else [] for j in part]
+            spans = [_relative_spans(chunks[j], len(prefixes[j])) if one_pass else [] for j in part]
             for j, enc in zip(part, encode_passages(self.embedder, texts, spans, local_layers=layers), strict=True):
                 out[j] = enc
         return [o for o in out if o is not None]

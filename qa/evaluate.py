@@ -19,7 +19,7 @@ import statistics
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,7 @@ class Question:
     question: str
     answers: list[str]
     context_id: str
+    starts: list[int] = field(default_factory=list)  # each answer's offset in its context
 
 
 @dataclass
@@ -74,8 +75,9 @@ def load_squad(path: Path, questions_from: Path | None = None) -> Dataset:
                 qtext = qtext.strip().lstrip("-").strip()
                 if questions_from is not None and qa["id"] not in parallel:
                     continue
-                answers = [a["text"] for a in qa.get("answers", []) if a.get("text")]
-                questions.append(Question(qa["id"], qtext, answers, cid))
+                given = [a for a in qa.get("answers", []) if a.get("text")]
+                starts = [int(a["answer_start"]) for a in given if "answer_start" in a]
+                questions.append(Question(qa["id"], qtext, [a["text"] for a in given], cid, starts))
     return Dataset(list(contexts.values()), questions)
 
 
@@ -338,35 +340,42 @@ SHORT_F1_GOOD = 0.6
 """A short answer counts as good at this F1 against the best gold answer (the issue's bar)."""
 
 
+def without_gold_context(
+    assistant: Assistant, questions: Sequence[Question], contexts: Sequence[dict[str, str]]
+) -> Iterator[Question]:
+    """Each of ``questions``, yielded while its gold context is out of the index (forgotten, its
+    questions asked, then ingested again, also when the caller stops early)."""
+    by_context: dict[str, list[Question]] = {}
+    for q in questions:
+        by_context.setdefault(q.context_id, []).append(q)
+    records = {c["id"]: c for c in contexts}
+    for context_id, asked in by_context.items():
+        assistant.forget(context_id)
+        try:
+            yield from asked
+        finally:
+            assistant.ingest_records([records[context_id]], origin="eval")
+
+
 def _unanswerable_metrics(
     assistant: Assistant,
     questions: Sequence[Question],
     contexts: Sequence[dict[str, str]],
     progress: Progress | None,
 ) -> dict[str, Any]:
-    """Each question asked over the index WITHOUT its gold context (forgotten, its questions asked,
-    then ingested again): every answer is a false one unless it says ``insufficient_evidence``.
-    ``answered_with_gold`` counts the answers whose cited sentence still holds a gold answer (another
-    context of the same article may say it too)."""
-    by_context: dict[str, list[Question]] = {}
-    for q in questions:
-        by_context.setdefault(q.context_id, []).append(q)
-    records = {c["id"]: c for c in contexts}
-    answered = with_gold = done = 0
-    for context_id, asked in by_context.items():
-        assistant.forget(context_id)
-        try:
-            for q in asked:
-                passages = assistant.search(q.question)
-                answer = assistant.answer(q.question, passages)
-                if answer.status == "answered":
-                    answered += 1
-                    with_gold += any(contains(c.quote, g) for c in answer.citations for g in q.answers)
-                done += 1
-                if progress:
-                    progress("unanswerable", done, len(questions))
-        finally:
-            assistant.ingest_records([records[context_id]], origin="eval")
+    """Each question asked over the index WITHOUT its gold context (:func:`without_gold_context`):
+    every answer is a false one unless it says ``insufficient_evidence``. ``answered_with_gold``
+    counts the answers whose cited sentence still holds a gold answer (another context of the same
+    article may say it too)."""
+    answered = with_gold = 0
+    for done, q in enumerate(without_gold_context(assistant, questions, contexts), 1):
+        passages = assistant.search(q.question)
+        answer = assistant.answer(q.question, passages)
+        if answer.status == "answered":
+            answered += 1
+            with_gold += any(contains(c.quote, g) for c in answer.citations for g in q.answers)
+        if progress:
+            progress("unanswerable", done, len(questions))
     total = max(1, len(questions))
     return {
         "questions": len(questions),
